@@ -1,0 +1,152 @@
+"""The ``/_lab`` control routes (JSON), mounted beside moto's app by the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from . import cloudwatch, notify
+from . import settings as lab_settings
+from .middleware import Faults, RequestLog
+
+try:  # the EC2 VPN slice is built separately; the control routes say so while it is absent
+    from . import ec2_vpn
+except ModuleNotFoundError as exc:  # pragma: no cover - only before lab/api/ec2_vpn.py exists
+    if exc.name != f"{__package__}.ec2_vpn":
+        raise
+    ec2_vpn = None  # type: ignore[assignment]
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return data
+
+
+def _need_ec2_vpn() -> Any:
+    if ec2_vpn is None:
+        return jsonify({"error": "the lab's EC2 VPN extension (lab/api/ec2_vpn.py) is not installed"}), 501
+    return None
+
+
+def reset_all(log: RequestLog, faults: Faults) -> None:
+    """moto's reset plus every piece of lab state."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with cloudwatch._lock:
+        moto_api_backend.reset()
+    if ec2_vpn is not None:
+        ec2_vpn.reset()
+    cloudwatch.reset()
+    notify.reset()
+    lab_settings.reset()
+    log.clear()
+    faults.clear()
+
+
+def create_control_app(log: RequestLog, faults: Faults) -> Flask:
+    app = Flask("sitevpn_lab_control")
+
+    @app.errorhandler(BadRequest)
+    @app.errorhandler(ValueError)
+    def _bad_request(exc: Exception) -> Any:
+        return jsonify({"error": str(exc)}), 400
+
+    @app.get("/health")
+    def health() -> Any:
+        return jsonify({"ok": True, "ec2_vpn": ec2_vpn is not None})
+
+    @app.route("/requests", methods=["GET", "DELETE"])
+    def requests_log() -> Any:
+        if request.method == "DELETE":
+            log.clear()
+        return jsonify(log.snapshot())
+
+    @app.route("/faults", methods=["GET", "PUT", "DELETE"])
+    def faults_route() -> Any:
+        if request.method == "PUT":
+            return jsonify(faults.set(_body()))
+        if request.method == "DELETE":
+            faults.clear()
+        return jsonify(faults.get())
+
+    @app.route("/settings", methods=["GET", "PUT", "DELETE"])
+    def settings_route() -> Any:
+        if request.method == "PUT":
+            return jsonify(lab_settings.update(_body()))
+        if request.method == "DELETE":
+            return jsonify(lab_settings.reset())
+        return jsonify(lab_settings.get())
+
+    @app.post("/telemetry")
+    def telemetry() -> Any:
+        missing = _need_ec2_vpn()
+        if missing:
+            return missing
+        body = _body()
+        if not body.get("outside_ip") or not body.get("status"):
+            raise BadRequest("outside_ip and status are required")
+        record = ec2_vpn.set_tunnel_telemetry(
+            body["outside_ip"],
+            body["status"],
+            status_message=body.get("status_message"),
+            accepted_route_count=body.get("accepted_route_count"),
+        )
+        if record is None:
+            return jsonify({"error": f"no VPN tunnel has outside IP {body['outside_ip']}"}), 404
+        cloudwatch.VPN_METRICS.report(record, data_in=body.get("data_in"), data_out=body.get("data_out"))
+        return jsonify(record)
+
+    @app.post("/bgp-routes")
+    def bgp_routes() -> Any:
+        missing = _need_ec2_vpn()
+        if missing:
+            return missing
+        body = _body()
+        prefixes = body.get("prefixes")
+        if not body.get("vpn_connection_id") or not isinstance(prefixes, list):
+            raise BadRequest("vpn_connection_id and a list of prefixes are required")
+        result = ec2_vpn.set_bgp_routes(body["vpn_connection_id"], prefixes)
+        if result is None:
+            return jsonify({"error": f"no VPN connection {body['vpn_connection_id']}"}), 404
+        return jsonify(result)
+
+    @app.get("/vpn-connections")
+    def vpn_connections() -> Any:
+        missing = _need_ec2_vpn()
+        if missing:
+            return missing
+        return jsonify({"vpn_connections": ec2_vpn.lab_view()})
+
+    @app.route("/sns-messages", methods=["GET", "DELETE"])
+    def sns_messages() -> Any:
+        if request.method == "DELETE":
+            notify.clear_sns_messages()
+        return jsonify({"sns_messages": notify.sns_messages()})
+
+    @app.route("/invocations", methods=["GET", "DELETE"])
+    def invocations() -> Any:
+        if request.method == "DELETE":
+            notify.clear_invocations()
+        return jsonify({"invocations": notify.invocations()})
+
+    @app.post("/alarms/evaluate")
+    def evaluate_alarms() -> Any:
+        """Evaluate every alarm now (tests and demos need not wait for the next tick)."""
+        for backend in cloudwatch._backends():
+            for alarm in list(backend.alarms.values()):
+                alarm.lab_next_eval = 0.0
+        return jsonify({"changed": cloudwatch.tick()})
+
+    @app.post("/reset")
+    def reset() -> Any:
+        reset_all(log, faults)
+        return jsonify({"ok": True})
+
+    return app

@@ -1,0 +1,145 @@
+"""Thin EC2 response methods for the VPN slice: parse the request, call models, serialise.
+
+install() sets each function on moto's EC2Response under its snake_case action name; moto's
+dispatch turns ``Action=ModifyVpnTunnelOptions`` into ``modify_vpn_tunnel_options``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.utils import add_tag_specification
+
+from lab.api.ec2_vpn import device_config, models
+
+
+def create_vpn_connection(self) -> ActionResult:
+    self.error_on_dryrun()
+    params = {
+        "Type": self._get_param("Type"),
+        "CustomerGatewayId": self._get_param("CustomerGatewayId"),
+        "VpnGatewayId": self._get_param("VpnGatewayId"),
+        "TransitGatewayId": self._get_param("TransitGatewayId"),
+        "PreSharedKeyStorage": self._get_param("PreSharedKeyStorage"),
+        "Options": self._get_param("Options") or {},
+        "_tags": add_tag_specification(self._get_param("TagSpecifications", [])),
+    }
+    conn = models.create_vpn_connection(self.ec2_backend, params, self.current_account, self.region)
+    return ActionResult({"VpnConnection": conn})
+
+
+def modify_vpn_tunnel_options(self) -> ActionResult:
+    self.error_on_dryrun()
+    conn = models.modify_tunnel_options(
+        self.ec2_backend,
+        self._get_param("VpnConnectionId"),
+        self._get_param("VpnTunnelOutsideIpAddress"),
+        self._get_param("TunnelOptions") or {},
+        self._get_param("PreSharedKeyStorage"),
+        self._get_param("SkipTunnelReplacement", False),
+    )
+    return ActionResult({"VpnConnection": conn})
+
+
+def modify_vpn_connection_options(self) -> ActionResult:
+    self.error_on_dryrun()
+    changes = {key: self._get_param(key) for key in models._CONNECTION_CIDR_OPTIONS}
+    conn = models.modify_connection_options(self.ec2_backend, self._get_param("VpnConnectionId"), changes)
+    return ActionResult({"VpnConnection": conn})
+
+
+def modify_vpn_connection(self) -> ActionResult:
+    self.error_on_dryrun()
+    conn = models.modify_connection(
+        self.ec2_backend,
+        self._get_param("VpnConnectionId"),
+        cgw_id=self._get_param("CustomerGatewayId"),
+        vgw_id=self._get_param("VpnGatewayId"),
+        tgw_id=self._get_param("TransitGatewayId"),
+    )
+    return ActionResult({"VpnConnection": conn})
+
+
+def replace_vpn_tunnel(self) -> ActionResult:
+    self.error_on_dryrun()
+    models.replace_tunnel(
+        self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("VpnTunnelOutsideIpAddress")
+    )
+    return ActionResult({"Return": True})
+
+
+def create_vpn_connection_route(self) -> ActionResult:
+    models.create_connection_route(
+        self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("DestinationCidrBlock")
+    )
+    return EmptyResult()
+
+
+def delete_vpn_connection_route(self) -> ActionResult:
+    models.delete_connection_route(
+        self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("DestinationCidrBlock")
+    )
+    return EmptyResult()
+
+
+def enable_vgw_route_propagation(self) -> ActionResult:
+    self.error_on_dryrun()
+    models.enable_vgw_route_propagation(self.ec2_backend, self._get_param("GatewayId"), self._get_param("RouteTableId"))
+    return EmptyResult()
+
+
+def disable_vgw_route_propagation(self) -> ActionResult:
+    self.error_on_dryrun()
+    models.disable_vgw_route_propagation(
+        self.ec2_backend, self._get_param("GatewayId"), self._get_param("RouteTableId")
+    )
+    return EmptyResult()
+
+
+def get_vpn_connection_device_types(self) -> ActionResult:
+    self.error_on_dryrun()
+    return ActionResult({"VpnConnectionDeviceTypes": copy.deepcopy(device_config.DEVICE_TYPES)})
+
+
+def get_vpn_connection_device_sample_configuration(self) -> ActionResult:
+    self.error_on_dryrun()
+    conn = models.get_connection(self.ec2_backend, self._get_param("VpnConnectionId"))
+    text = device_config.sample_configuration(
+        conn, self._get_param("VpnConnectionDeviceTypeId"), self._get_param("InternetKeyExchangeVersion") or "ikev1"
+    )
+    return ActionResult({"VpnConnectionDeviceSampleConfiguration": text})
+
+
+def create_customer_gateway(self) -> ActionResult:
+    self.error_on_dryrun()
+    cgw = models.create_customer_gateway(
+        self.ec2_backend,
+        gateway_type=self._get_param("Type"),
+        ip_address=self._get_param("IpAddress") or self._get_param("PublicIp"),
+        bgp_asn=self._get_param("BgpAsn"),
+        bgp_asn_ext=self._get_param("BgpAsnExtended"),
+        certificate_arn=self._get_param("CertificateArn"),
+        device_name=self._get_param("DeviceName"),
+        tags=self._parse_tag_specification().get("customer-gateway", {}),
+    )
+    return ActionResult({"CustomerGateway": cgw})
+
+
+ACTIONS = {
+    name: globals()[name]
+    for name in (
+        "create_vpn_connection",
+        "modify_vpn_tunnel_options",
+        "modify_vpn_connection_options",
+        "modify_vpn_connection",
+        "replace_vpn_tunnel",
+        "create_vpn_connection_route",
+        "delete_vpn_connection_route",
+        "enable_vgw_route_propagation",
+        "disable_vgw_route_propagation",
+        "get_vpn_connection_device_types",
+        "get_vpn_connection_device_sample_configuration",
+        "create_customer_gateway",
+    )
+}

@@ -1,0 +1,132 @@
+"""Helpers for tests that run against the lab API (used by tests/conftest.py and lab/tests).
+
+    api = LabAPI.start()          # a LabServer on a free port of 127.0.0.1
+    ec2 = api.client("ec2")       # boto3 pointed at it with fake credentials
+    api.set_faults({"throttle_rate": 1.0})
+    api.requests()["counts"]      # GET /_lab/requests
+    api.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Callable
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class LabAPIError(RuntimeError):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"lab API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class LabAPI:
+    """A running lab API plus small wrappers for its ``/_lab`` routes."""
+
+    def __init__(self, url: str, server: Any = None) -> None:
+        self.url = url.rstrip("/")
+        self.server = server
+
+    @classmethod
+    def start(cls, settings: dict[str, Any] | None = None) -> "LabAPI":
+        from .server import LabServer
+
+        server = LabServer(port=0, settings=settings).start()
+        return cls(server.url, server)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    # ---- boto3
+    def client(self, service: str, region: str = REGION, max_attempts: int | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for the lab; ``max_attempts`` is the total number of attempts (1: no retry)."""
+        import boto3
+        from botocore.config import Config
+
+        config = kwargs.pop("config", None)
+        if max_attempts is not None:
+            retry = Config(retries={"total_max_attempts": max_attempts, "mode": "standard"})
+            config = retry.merge(config) if config else retry
+        session = boto3.session.Session(region_name=region, **CREDENTIALS)
+        return session.client(service, endpoint_url=self.url, config=config, **kwargs)
+
+    # ---- raw control calls
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_lab/{path.lstrip('/')}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            try:
+                parsed = json.loads(payload)
+            except ValueError:
+                parsed = payload.decode("utf-8", "replace")
+            raise LabAPIError(exc.code, parsed) from None
+
+    def health(self) -> dict[str, Any]:
+        return self.call("GET", "health")
+
+    def reset(self) -> None:
+        self.call("POST", "reset")
+
+    def requests(self) -> dict[str, Any]:
+        return self.call("GET", "requests")
+
+    def clear_requests(self) -> None:
+        self.call("DELETE", "requests")
+
+    def faults(self) -> dict[str, Any]:
+        return self.call("GET", "faults")
+
+    def set_faults(self, faults: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PUT", "faults", faults)
+
+    def clear_faults(self) -> None:
+        self.call("DELETE", "faults")
+
+    def settings(self) -> dict[str, Any]:
+        return self.call("GET", "settings")
+
+    def set_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PUT", "settings", values)
+
+    def telemetry(self, outside_ip: str, status: str, **extra: Any) -> dict[str, Any]:
+        return self.call("POST", "telemetry", {"outside_ip": outside_ip, "status": status, **extra})
+
+    def bgp_routes(self, vpn_connection_id: str, prefixes: list[str]) -> dict[str, Any]:
+        return self.call("POST", "bgp-routes", {"vpn_connection_id": vpn_connection_id, "prefixes": prefixes})
+
+    def vpn_connections(self) -> list[dict[str, Any]]:
+        return self.call("GET", "vpn-connections")["vpn_connections"]
+
+    def sns_messages(self) -> list[dict[str, Any]]:
+        return self.call("GET", "sns-messages")["sns_messages"]
+
+    def invocations(self) -> list[dict[str, Any]]:
+        return self.call("GET", "invocations")["invocations"]
+
+    def evaluate_alarms(self) -> int:
+        return self.call("POST", "alarms/evaluate")["changed"]
+
+    @staticmethod
+    def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+        """Poll until ``predicate()`` is truthy and return it; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
+            time.sleep(interval)

@@ -1,0 +1,290 @@
+"""The AWS side of every VPN connection, built and kept in line with the lab API.
+
+Per tunnel outside IP a crypto box ``svl-e<N>`` (charon as AWS's endpoint: the tunnel's
+proposals, PSK, IKE versions, lifetimes, DPD timeout/action, startup action); per VPN gateway a
+router ``svl-g<V>`` (FRR with the Amazon-side ASN, hold 30 / keepalive 10, advertising the VPC
+CIDR; static routes for static connections) and a VPC host ``svl-h<V>``.
+
+:func:`reconcile` is idempotent: unchanged tunnels are left alone; a tunnel whose options
+changed gets its charon reloaded with the new configuration and its SA closed with a DELETE, so
+the customer side re-negotiates at once (AWS too interrupts a tunnel it modifies); a DPD timeout
+change restarts that tunnel's charon (its retransmission schedule is a daemon setting);
+tunnels and gateways that disappeared are torn down. :func:`telemetry` reads
+charon (VICI) and FRR and returns what the agent posts to the lab API.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from . import addressing as A
+from . import boxes, frr, strongswan
+from .connections import values
+from .netns import LabError, create_ns, delete_ns, ip_batch, sysctl, veth
+from .state import State
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _edge(state: State) -> dict:
+    e = state.data["edge"]
+    e.setdefault("tunnels", {})
+    e.setdefault("gateways", {})
+    return e
+
+
+def tunnel_swanctl(conn: dict, t: dict, box_dir: Path) -> tuple[str, str]:
+    """(swanctl.conf, strongswan.conf) of AWS's endpoint for tunnel T."""
+    o = t["options"]
+    ike = set(values(o["ike_versions"]))
+    version = 2 if ike == {"ikev2"} else 1 if ike == {"ikev1"} else 0
+    p1, p2 = int(o["phase1_lifetime_seconds"]), int(o["phase2_lifetime_seconds"])
+    margin = int(o["rekey_margin_time_seconds"])
+    fuzz = int(o["rekey_fuzz_percentage"])
+    action = str(o["dpd_timeout_action"]).lower()
+    conf = strongswan.render_swanctl_conf({
+        "name": "aws",
+        "local_addrs": t["outside_ip"], "remote_addrs": conn["cgw_ip"],
+        "local_id": t["outside_ip"], "remote_id": conn["cgw_ip"], "psk": t["psk"],
+        "version": version,
+        "ike_proposals": strongswan.proposals(values(o["phase1_encryption_algorithms"]),
+                                              values(o["phase1_integrity_algorithms"]),
+                                              values(o["phase1_dh_group_numbers"]), ike=True,
+                                              additional=o.get("phase1_additional_key_exchanges")),
+        "esp_proposals": strongswan.proposals(values(o["phase2_encryption_algorithms"]),
+                                              values(o["phase2_integrity_algorithms"]),
+                                              values(o["phase2_dh_group_numbers"]), ike=False,
+                                              additional=o.get("phase2_additional_key_exchanges")),
+        "ike_rekey_time": max(p1 - margin, 60), "ike_over_time": margin,
+        "rekey_time": max(p2 - margin, 60), "life_time": p2,
+        "rand_time": max(1, min(margin * fuzz // 100, margin - 1)),
+        "replay_window": int(o["replay_window_size"]),
+        "dpd_delay": 0 if action == "none" else 10,
+        "dpd_action": "restart" if action == "restart" else "clear",
+        "start_action": "start" if str(o["startup_action"]).lower() == "start" else "none",
+        "keyingtries": 0,
+        "updown": str(box_dir / "updown.sh"),
+    })
+    # IKEv2 has no DPD timeout setting: the retransmission schedule is the timeout, and it is
+    # per daemon, so each tunnel gets its own (base 1.0: tries+1 equal waits add up to it)
+    dpd = max(int(o["dpd_timeout_seconds"]), 5)
+    sconf = strongswan.render_strongswan_conf(box_dir, retransmit_timeout=round(dpd / 5, 2),
+                                              retransmit_tries=4, retransmit_base=1.0)
+    return conf, sconf
+
+
+def vgw_frr_config(gw: str, asn: int, name: str, conns: list[dict]) -> str:
+    vpc = conns[0]["vpc_cidrs"] if conns else [A.DEFAULT_VPC_CIDR]
+    router_id = A.router_and_host(vpc[0])[0]
+    lines = ["frr defaults traditional", f"hostname {name}", "!",
+             f"router bgp {asn}", f" bgp router-id {router_id}", " no bgp ebgp-requires-policy",
+             " bgp log-neighbor-changes"]
+    bgp_peers = []
+    for c in conns:
+        if c["static"]:
+            continue
+        for i, t in enumerate(c["tunnels"], 1):
+            peer = t["cgw_inside_ip"]
+            bgp_peers.append(peer)
+            lines += [f" neighbor {peer} remote-as {c['cgw_asn']}",
+                      f" neighbor {peer} description {c['id']} tunnel {i}",
+                      f" neighbor {peer} timers 10 30",
+                      f" neighbor {peer} timers connect 2"]
+    lines += [" address-family ipv4 unicast"]
+    lines += [f"  network {cidr}" for cidr in vpc]
+    lines += [" exit-address-family", "exit", "!"]
+    for c in conns:
+        if not c["static"]:
+            continue
+        for i, t in enumerate(c["tunnels"], 1):
+            # distance 1 is written as FRR shows it (no number), or frr-reload sees a change
+            dist = f" {i}" if i > 1 else ""
+            lines += [f"ip route {r} {t['cgw_inside_ip']}{dist}" for r in c["routes"]]
+    lines += ["!", "end", ""]
+    return "\n".join(lines)
+
+
+def _ensure_gateway(state: State, gw: str, conns: list[dict]) -> dict:
+    e = _edge(state)
+    v = state.index("gw", gw)
+    ns, host = A.vgw_ns(v), A.vpc_host_ns(v)
+    rec = e["gateways"].setdefault(gw, {"v": v, "ns": ns})
+    vpc = conns[0]["vpc_cidrs"][0]
+    router_ip, host_ip, plen = A.router_and_host(vpc)
+    if create_ns(state, ns):
+        sysctl(ns, {"net.ipv4.ip_forward": 1})
+    create_ns(state, host)
+    veth(ns, "vpc0", host, "eth0")
+    ip_batch(ns, [f"addr replace {router_ip}/{plen} dev vpc0", "link set vpc0 up"])
+    ip_batch(host, [f"addr replace {host_ip}/{plen} dev eth0", "link set eth0 up",
+                    f"route replace default via {router_ip} dev eth0"])
+    rec.update({"vpc_host": host, "vpc_host_ip": host_ip})
+    return rec
+
+
+def reconcile(state: State, conns: list[dict]) -> dict:
+    """Make the AWS edge match CONNS (already filtered to active ones). Returns a summary."""
+    e = _edge(state)
+    root = state.root / "edge"
+    changed = {"started": [], "reloaded": [], "restarted": [], "removed": [], "gateways": [], "errors": []}
+    by_gw: dict[str, list[dict]] = {}
+    for c in conns:
+        by_gw.setdefault(c["gateway"], []).append(c)
+
+    wanted = {}
+    for gw, gconns in sorted(by_gw.items()):
+        grec = _ensure_gateway(state, gw, gconns)
+        for c in gconns:
+            for i, t in enumerate(c["tunnels"], 1):
+                wanted[t["outside_ip"]] = (gw, grec, c, i, t)
+
+    # tear down first what is gone (frees outside IPs a new connection may reuse)
+    for ip in sorted(set(e["tunnels"]) - set(wanted)):
+        _remove_tunnel(state, ip)
+        changed["removed"].append(ip)
+
+    for ip, (gw, grec, c, i, t) in sorted(wanted.items()):
+        n = state.index("edge", ip)
+        ns, box_dir = A.edge_ns(n), root / f"e{n}"
+        rec = e["tunnels"].get(ip)
+        if rec and rec.get("inside_cidr") != t["inside_cidr"]:
+            _remove_tunnel(state, ip, keep_index=True)   # new inside addresses: rebuild
+            rec = None
+        if rec is None:
+            boxes.build_box(state, ns, grec["ns"], A.vgw_tunnel_dev(n), t["vgw_inside_ip"], box_dir)
+            boxes.attach_public(ns, A.edge_inet_dev(n), ip)
+            ip_batch(grec["ns"], [f"addr replace {t['vgw_inside_ip']}/30 dev {A.vgw_tunnel_dev(n)}",
+                                  f"link set {A.vgw_tunnel_dev(n)} up"])
+            rec = e["tunnels"][ip] = {"n": n, "ns": ns, "gw": gw, "dir": str(box_dir)}
+        rec.update({"vpn": c["id"], "tunnel": i, "inside_cidr": t["inside_cidr"],
+                    "cgw_inside_ip": t["cgw_inside_ip"], "vgw_inside_ip": t["vgw_inside_ip"],
+                    "static": c["static"], "routes": c["routes"]})
+        try:
+            conf, sconf = tunnel_swanctl(c, t, box_dir)
+        except (LabError, ValueError, KeyError) as exc:
+            # this tunnel's options cannot be served here (e.g. ML-KEM on strongSwan 5.9): it
+            # stays DOWN and says why in ``status``; the other tunnels go on
+            if rec.get("error") != str(exc):
+                changed["errors"].append(f"{ip}: {exc}")
+            rec["error"] = str(exc)
+            strongswan.stop(state, f"charon:{ns}")
+            rec.pop("hash_conf", None)
+            continue
+        rec.pop("error", None)
+        h_conf, h_sconf = _digest(conf + f"# replacements {t['replacements']}"), _digest(sconf)
+        key = f"charon:{ns}"
+        alive = state.pid_of(key)
+        if alive and rec.get("hash_sconf") == h_sconf:
+            if rec.get("hash_conf") != h_conf:
+                # new proposals/PSK/lifetimes: reload, then close the SA with a DELETE so the
+                # customer side re-negotiates against the new configuration at once
+                strongswan.load_swanctl(box_dir, conf)
+                strongswan.terminate(box_dir, "aws", timeout=2)
+                if "start_action = start" in conf:
+                    strongswan.initiate(box_dir, "aws", timeout=0)
+                rec["hash_conf"] = h_conf
+                changed["reloaded"].append(ip)
+            continue
+        if alive:
+            # daemon settings (DPD timeout -> retransmission schedule) need a new charon
+            strongswan.terminate(box_dir, "aws", timeout=2)
+            strongswan.stop(state, key)
+            ip_batch(ns, ["link set in0 down"])
+            changed["restarted"].append(ip)
+        else:
+            changed["started"].append(ip)
+        strongswan.start_charon(state, key, ns, box_dir, sconf)
+        strongswan.load_swanctl(box_dir, conf)
+        rec["hash_conf"], rec["hash_sconf"] = h_conf, h_sconf
+
+    # routers last: their BGP neighbours and static routes follow the tunnels
+    for gw, gconns in sorted(by_gw.items()):
+        grec = e["gateways"][gw]
+        asn = gconns[0]["amazon_asn"]
+        name = grec["ns"]
+        config = vgw_frr_config(gw, asn, name, gconns)
+        conf_dir = root / name
+        if not state.pid_of(f"frr:{name}:bgpd") or grec.get("asn") != asn:
+            frr.stop(state, name)
+            frr.start(state, name, name, conf_dir, config)
+            changed["gateways"].append(gw)
+        elif frr.apply(name, conf_dir, config):
+            changed["gateways"].append(gw)
+        grec["asn"] = asn
+    for gw in sorted(set(e["gateways"]) - set(by_gw)):
+        _remove_gateway(state, gw)
+        changed["gateways"].append(gw)
+    return changed
+
+
+def _remove_tunnel(state: State, ip: str, keep_index: bool = False) -> None:
+    e = _edge(state)
+    rec = e["tunnels"].pop(ip, None)
+    if not rec:
+        return
+    strongswan.stop(state, f"charon:{rec['ns']}")
+    delete_ns(rec["ns"])
+    state.remove_namespace(rec["ns"])
+    shutil.rmtree(rec["dir"], ignore_errors=True)
+    if not keep_index:
+        state.release_index("edge", ip)
+
+
+def _remove_gateway(state: State, gw: str) -> None:
+    e = _edge(state)
+    rec = e["gateways"].pop(gw)
+    frr.stop(state, rec["ns"])
+    for ns in (rec["ns"], rec.get("vpc_host")):
+        if ns:
+            delete_ns(ns)
+            state.remove_namespace(ns)
+    shutil.rmtree(state.root / "edge" / rec["ns"], ignore_errors=True)
+    state.release_index("gw", gw)
+
+
+def telemetry(state: State) -> tuple[list[dict], list[dict]]:
+    """([telemetry bodies per tunnel], [bgp-routes bodies per connection])."""
+    e = _edge(state)
+    neighbors, learned = {}, {}
+    for gw, grec in e["gateways"].items():
+        try:
+            neighbors[gw] = frr.bgp_neighbors(grec["ns"])
+        except Exception:  # bgpd restarting: report what charon says, BGP as down
+            neighbors[gw] = {}
+    tele = []
+    for ip, rec in sorted(e["tunnels"].items()):
+        st = strongswan.tunnel_status(Path(rec["dir"]))
+        up_ipsec = st["child"] == "INSTALLED"
+        if rec.get("static"):
+            up = up_ipsec
+            count = len(rec.get("routes") or [])
+            msg = ""
+        else:
+            peer = neighbors.get(rec["gw"], {}).get(rec["cgw_inside_ip"], {})
+            established = peer.get("state") == "Established"
+            up = up_ipsec and established
+            count = peer.get("pfx_rcd", 0) if established else 0
+            msg = f"{count} BGP ROUTES" if up else ""
+            if established:
+                grec = e["gateways"][rec["gw"]]
+                try:
+                    learned.setdefault(rec["vpn"], set()).update(
+                        frr.bgp_routes_from(grec["ns"], rec["cgw_inside_ip"]))
+                except Exception:
+                    pass
+            else:
+                learned.setdefault(rec["vpn"], set())
+        tele.append({"outside_ip": ip, "status": "UP" if up else "DOWN", "status_message": msg,
+                     "accepted_route_count": count, "data_in": st["bytes_in"], "data_out": st["bytes_out"]})
+    routes = [{"vpn_connection_id": vpn, "prefixes": sorted(p)} for vpn, p in sorted(learned.items())]
+    return tele, routes
+
+
+def teardown(state: State) -> None:
+    for ip in list(_edge(state)["tunnels"]):
+        _remove_tunnel(state, ip)
+    for gw in list(_edge(state)["gateways"]):
+        _remove_gateway(state, gw)

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The documentation of the two filters lives in vpn_tunnels.yml and vpn_tunnel_plan.yml.
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
+
+
+def _connection(value, name):
+    # Accept the whole describe_vpn_connections result when it holds exactly one connection.
+    if isinstance(value, dict):
+        for key in ("VpnConnections", "vpn_connections"):
+            if key in value and "VpnConnectionId" not in value and "vpn_connection_id" not in value:
+                value = value[key]
+                break
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise AnsibleFilterError(f"{name} expects one VPN connection, got a list of {len(value)}")
+        value = value[0]
+    if not isinstance(value, dict):
+        raise AnsibleFilterError(f"{name} expects a VPN connection (dict), got {type(value).__name__}")
+    return value
+
+
+def vpn_tunnels(connection):
+    """The connection's tunnels merged from XML, TunnelOptions and VgwTelemetry."""
+    connection = _connection(connection, "vpn_tunnels")
+    try:
+        return merge_tunnels(connection)
+    except (VpnConfigError, ValidationError) as e:
+        raise AnsibleFilterError(f"vpn_tunnels: {e}") from e
+
+
+def vpn_tunnel_plan(connection, site=None):
+    """The vendor-neutral device plan of the connection for a site."""
+    connection = _connection(connection, "vpn_tunnel_plan")
+    if site is not None and not isinstance(site, dict):
+        raise AnsibleFilterError(f"vpn_tunnel_plan: site must be a dict, got {type(site).__name__}")
+    try:
+        return build_tunnel_plan(connection, site)
+    except (VpnConfigError, ValidationError) as e:
+        raise AnsibleFilterError(f"vpn_tunnel_plan: {e}") from e
+
+
+class FilterModule:
+    def filters(self):
+        return {"vpn_tunnels": vpn_tunnels, "vpn_tunnel_plan": vpn_tunnel_plan}

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Small input checks whose errors name the field and the rule.
+
+Every check raises :class:`ValidationError` (a ``ValueError``) with ``.field`` and
+``.message``; ``str(err)`` is ``"field: message"``.  The checks return the value in
+its normalised form (an ``int`` ASN, a canonical address or CIDR string) so that callers
+compare normalised values only.
+
+Pure Python: only the standard library is imported, so modules, filters and the lab
+can all use it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+# AWS CreateCustomerGateway: BgpAsn takes 1..2147483647; larger ASNs go in BgpAsnExtended
+# (2147483648..4294967295).  4294967295 is reserved (RFC 7300), so the issue's range stops
+# one below it.
+ASN_MIN = 1
+ASN_MAX = 4294967294
+BGP_ASN_MAX = 2147483647
+
+# AWS CreateVpnGateway AmazonSideAsn: private ASNs only.
+AMAZON_SIDE_ASN_RANGES = ((64512, 65534), (4200000000, 4294967294))
+
+# Addresses a customer gateway's public outside IP can never be: not routable on the
+# internet and not documentation ranges (those are allowed, the lab uses them).
+_NOT_PUBLIC_V4 = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
+# With OutsideIpAddressType PrivateIpv4 AWS accepts RFC 1918 and RFC 6598 addresses.
+_PRIVATE_OK_V4 = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+class ValidationError(ValueError):
+    """Bad input: ``field`` names the input, ``message`` the rule it breaks."""
+
+    def __init__(self, field, message):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+    def __str__(self):
+        return f"{self.field}: {self.message}"
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_ipv4_address(value, field="ip_address", public=False, allow_private=False):
+    """Return ``value`` as a canonical IPv4 address string.
+
+    ``public=True`` refuses addresses that cannot be a customer gateway's internet-facing
+    address (RFC 1918, loopback, link-local, multicast, reserved, 0/8, 100.64/10), unless
+    ``allow_private=True`` (OutsideIpAddressType PrivateIpv4), which lets RFC 1918 and
+    RFC 6598 addresses through.  Documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+    203.0.113.0/24) are accepted.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"must be an IPv4 address, got {value!r}")
+    try:
+        addr = ipaddress.IPv4Address(value.strip())
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a valid IPv4 address") from None
+    if public:
+        for net in _NOT_PUBLIC_V4:
+            if addr in net:
+                if allow_private and any(addr in ok for ok in _PRIVATE_OK_V4):
+                    break
+                raise ValidationError(field, f"{addr} is not a public unicast IPv4 address (it is in {net})")
+        if addr == ipaddress.IPv4Address("255.255.255.255"):
+            raise ValidationError(field, f"{addr} is not a unicast address")
+    return str(addr)
+
+
+def validate_asn(value, field="bgp_asn"):
+    """Return ``value`` as an int ASN in 1..4294967294 (strings of digits accepted)."""
+    asn = value
+    if isinstance(value, str) and value.strip().isdigit():
+        asn = int(value.strip())
+    if not _is_int(asn):
+        raise ValidationError(field, f"must be an integer ASN, got {value!r}")
+    if not ASN_MIN <= asn <= ASN_MAX:
+        raise ValidationError(field, f"ASN {asn} is out of range {ASN_MIN}-{ASN_MAX}")
+    return asn
+
+
+def asn_needs_extended(asn):
+    """True when CreateCustomerGateway must carry the ASN in BgpAsnExtended (> 2147483647)."""
+    return int(asn) > BGP_ASN_MAX
+
+
+def customer_gateway_asn_params(asn, field="bgp_asn"):
+    """The CreateCustomerGateway parameter for ``asn``: ``{"BgpAsn": n}`` or ``{"BgpAsnExtended": n}``."""
+    asn = validate_asn(asn, field)
+    if asn_needs_extended(asn):
+        return {"BgpAsnExtended": asn}
+    return {"BgpAsn": asn}
+
+
+def validate_amazon_side_asn(value, field="amazon_side_asn"):
+    """Return the Amazon-side ASN of a VPN gateway: 64512-65534 or 4200000000-4294967294."""
+    asn = validate_asn(value, field)
+    if not any(low <= asn <= high for low, high in AMAZON_SIDE_ASN_RANGES):
+        raise ValidationError(
+            field, f"ASN {asn} is not a private ASN AWS accepts (64512-65534 or 4200000000-4294967294)"
+        )
+    return asn
+
+
+def validate_cidr(value, field="cidr", version=4, strict=True):
+    """Return ``value`` as a canonical CIDR string of IP ``version`` (4, 6 or None for either).
+
+    ``strict`` refuses host bits (``10.0.0.1/24``) rather than silently masking them.
+    """
+    if not isinstance(value, str) or "/" not in value:
+        raise ValidationError(field, f"must be a CIDR block like 10.0.0.0/16, got {value!r}")
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=strict)
+    except ValueError as e:
+        raise ValidationError(field, f"{value!r} is not a valid CIDR block ({e})") from None
+    if version is not None and net.version != version:
+        raise ValidationError(field, f"{value!r} is not an IPv{version} CIDR block")
+    return str(net)
+
+
+def validate_cidrs(values, field="cidrs", version=4, strict=True, allow_overlap=False):
+    """Validate a list of CIDRs; refuse duplicates and (unless ``allow_overlap``) overlaps."""
+    if values is None:
+        return []
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValidationError(field, f"must be a list of CIDR blocks, got {values!r}")
+    result = [validate_cidr(v, f"{field}[{i}]", version=version, strict=strict) for i, v in enumerate(values)]
+    if not allow_overlap:
+        overlap = find_overlap(result)
+        if overlap:
+            a, b = overlap
+            raise ValidationError(field, f"{result[a]} and {result[b]} overlap")
+    return result
+
+
+def prefixes_overlap(a, b):
+    """True when CIDR blocks ``a`` and ``b`` share at least one address (same IP version)."""
+    na = ipaddress.ip_network(a, strict=False)
+    nb = ipaddress.ip_network(b, strict=False)
+    return na.version == nb.version and na.overlaps(nb)
+
+
+def find_overlap(prefixes):
+    """Indexes ``(i, j)`` of the first overlapping pair in ``prefixes``, or None."""
+    nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
+    for i, a in enumerate(nets):
+        for j in range(i + 1, len(nets)):
+            b = nets[j]
+            if a.version == b.version and a.overlaps(b):
+                return (i, j)
+    return None
+
+
+def validate_no_overlap(prefixes, others, field="prefixes", others_name="other prefixes"):
+    """Refuse any prefix of ``prefixes`` that overlaps one of ``others`` (e.g. site vs VPC)."""
+    for p in prefixes or []:
+        for o in others or []:
+            if prefixes_overlap(p, o):
+                raise ValidationError(field, f"{p} overlaps {o} of {others_name}")

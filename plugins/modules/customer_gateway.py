@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: customer_gateway
+short_description: Manage an AWS customer gateway for Site-to-Site VPN
+version_added: 0.1.0
+description:
+  - Creates or deletes an AWS customer gateway, the AWS-side record of the on-premises VPN device.
+  - An existing gateway is found by O(ip_address) (or O(certificate_arn)), O(bgp_asn) and O(device_name),
+    the same identity AWS itself uses, so a second run never creates a duplicate. The Name tag
+    (O(name)) only tells apart gateways that share all three.
+  - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
+  - A customer gateway cannot be modified in place except for its tags; a different O(certificate_arn) fails.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  ip_address:
+    description:
+      - The IPv4 address of the device's outside interface.
+      - Required unless O(certificate_arn) is given.
+    type: str
+  bgp_asn:
+    description:
+      - The device's BGP ASN, 1 to 4294967294. ASNs above 2147483647 are sent as C(BgpAsnExtended).
+      - For static routing any private ASN will do; AWS requires one.
+    type: int
+    default: 65000
+  certificate_arn:
+    description:
+      - ARN of a private certificate (AWS Private CA) for certificate-based authentication.
+    type: str
+  device_name:
+    description:
+      - A name for the device. Lets two gateways share O(ip_address) and O(bgp_asn).
+    type: str
+  name:
+    description:
+      - Value of the C(Name) tag. Merged into O(tags).
+    type: str
+  state:
+    description:
+      - Whether the gateway should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait for a new gateway to become C(available).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+    type: int
+    default: 300
+notes:
+  - Supports check mode (no write call is made) and diff mode.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - amazon.aws.tags
+"""
+
+EXAMPLES = r"""
+- name: Ensure the customer gateway of site A exists
+  sitevpn.aws.customer_gateway:
+    ip_address: 203.0.113.10
+    bgp_asn: 65000
+    name: site-a
+    tags:
+      Project: sitevpn
+  register: cgw
+
+- name: A 4-byte ASN (sent as BgpAsnExtended)
+  sitevpn.aws.customer_gateway:
+    ip_address: 203.0.113.11
+    bgp_asn: 4200000001
+    device_name: edge-2
+
+- name: Remove it
+  sitevpn.aws.customer_gateway:
+    ip_address: 203.0.113.10
+    bgp_asn: 65000
+    state: absent
+"""
+
+RETURN = r"""
+customer_gateway_id:
+  description: The ID of the customer gateway (null when absent or in check mode before creation).
+  returned: always
+  type: str
+  sample: cgw-0123456789abcdef0
+customer_gateway:
+  description: The customer gateway, keys in snake_case, tags as a dict.
+  returned: when O(state=present)
+  type: dict
+  contains:
+    customer_gateway_id:
+      description: The ID.
+      type: str
+      sample: cgw-0123456789abcdef0
+    ip_address:
+      description: The outside IP address.
+      type: str
+      sample: 203.0.113.10
+    bgp_asn:
+      description: The ASN (a string, as AWS returns it).
+      type: str
+      sample: "65000"
+    bgp_asn_extended:
+      description: The 4-byte ASN, when created with one.
+      type: str
+      returned: when set
+    certificate_arn:
+      description: The certificate ARN.
+      type: str
+      returned: when set
+    device_name:
+      description: The device name.
+      type: str
+      returned: when set
+    state:
+      description: C(pending), C(available), C(deleting) or C(deleted).
+      type: str
+      sample: available
+    type:
+      description: The VPN type.
+      type: str
+      sample: ipsec.1
+    tags:
+      description: The tags.
+      type: dict
+      sample: {"Name": "site-a"}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_asn
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_ipv4_address
+
+
+def validate(module: AnsibleAWSModule) -> None:
+    """Check the input before any API call; fail naming the field."""
+    p = module.params
+    try:
+        if p["ip_address"] is not None:
+            p["ip_address"] = validate_ipv4_address(p["ip_address"], "ip_address")
+        p["bgp_asn"] = validate_asn(p["bgp_asn"], "bgp_asn")
+    except ValidationError as e:
+        module.fail_json(msg=str(e), field=e.field)
+
+
+def main():
+    argument_spec = dict(
+        ip_address=dict(type="str"),
+        bgp_asn=dict(type="int", default=65000),
+        certificate_arn=dict(type="str"),
+        device_name=dict(type="str"),
+        name=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("ip_address", "certificate_arn")],
+    )
+    validate(module)
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_customer_gateway(
+        client,
+        module,
+        p["ip_address"],
+        p["bgp_asn"],
+        device_name=p["device_name"],
+        name=p["name"],
+        certificate_arn=p["certificate_arn"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_customer_gateway(client, module, existing)
+        gw_id = existing["CustomerGatewayId"] if existing else None
+        module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
+
+    changed, gateway, diff = ensure_customer_gateway(client, module, existing)
+    module.exit_json(
+        changed=changed,
+        customer_gateway_id=gateway.get("CustomerGatewayId"),
+        customer_gateway=snake_resource(gateway),
+        diff=diff,
+    )
+
+
+if __name__ == "__main__":
+    main()

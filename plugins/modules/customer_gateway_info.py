@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: customer_gateway_info
+short_description: Gather information about AWS customer gateways
+version_added: 0.1.0
+description:
+  - Lists customer gateways, by ID and/or filters, in one DescribeCustomerGateways call.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  customer_gateway_ids:
+    description:
+      - IDs of the customer gateways to describe.
+    type: list
+    elements: str
+    default: []
+    aliases: [customer_gateway_id]
+  filters:
+    description:
+      - Filters as a dict of filter name to value(s), for example C(ip-address), C(bgp-asn), C(state), C(tag:Name).
+      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeCustomerGateways.html).
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: The live customer gateways of one address
+  sitevpn.aws.customer_gateway_info:
+    filters:
+      ip-address: 203.0.113.10
+      state: available
+  register: found
+"""
+
+RETURN = r"""
+customer_gateways:
+  description: The customer gateways, keys in snake_case, tags as a dict.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    customer_gateway_id:
+      description: The ID.
+      type: str
+      sample: cgw-0123456789abcdef0
+    ip_address:
+      description: The outside IP address.
+      type: str
+      sample: 203.0.113.10
+    bgp_asn:
+      description: The ASN.
+      type: str
+      sample: "65000"
+    state:
+      description: The state.
+      type: str
+      sample: available
+    tags:
+      description: The tags.
+      type: dict
+      sample: {"Name": "site-a"}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_customer_gateways
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+
+
+def main():
+    argument_spec = dict(
+        customer_gateway_ids=dict(type="list", elements="str", default=[], aliases=["customer_gateway_id"]),
+        filters=dict(type="dict", default={}),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("ec2")
+
+    params = {}
+    if module.params["customer_gateway_ids"]:
+        params["CustomerGatewayIds"] = module.params["customer_gateway_ids"]
+    if module.params["filters"]:
+        params["Filters"] = ansible_dict_to_boto3_filter_list(module.params["filters"])
+    try:
+        gateways = describe_customer_gateways(client, **params)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    module.exit_json(changed=False, customer_gateways=[snake_resource(g) for g in gateways])
+
+
+if __name__ == "__main__":
+    main()

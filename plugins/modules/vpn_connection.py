@@ -1,0 +1,613 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vpn_connection
+short_description: Manage an AWS Site-to-Site VPN connection with every tunnel option
+version_added: 0.1.0
+description:
+  - Creates, modifies and deletes an AWS Site-to-Site VPN connection between a customer gateway and a
+    virtual private gateway or a transit gateway, with every tunnel option of the EC2 API.
+  - An existing connection is found by O(vpn_connection_id), else by O(customer_gateway_id) and
+    O(vpn_gateway_id) or O(transit_gateway_id) (the Name tag O(name) breaks ties); a second run never
+    creates a duplicate. The connection is tagged at creation, so a run interrupted right after the
+    create finds it next time.
+  - Tunnel options of an existing connection are changed in place with ModifyVpnTunnelOptions, one
+    tunnel at a time, waiting for the connection to be C(available) in between, so that the other
+    tunnel keeps carrying traffic. A difference AWS cannot apply in place (O(static_routes_only),
+    O(tunnel_inside_ip_version), O(outside_ip_address_type), O(enable_acceleration)) fails with a
+    message saying so; the module never deletes and recreates a connection, which would give it new
+    outside IPs and pre-shared keys.
+  - Found by O(vpn_connection_id), a connection given another O(customer_gateway_id), O(vpn_gateway_id)
+    or O(transit_gateway_id) is moved to it in place with ModifyVpnConnection.
+  - Options are compared with AWS's documented defaults filled in, so an option given with its
+    default value is not a change.
+  - An idempotent run makes a single DescribeVpnConnections call.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  vpn_connection_id:
+    description:
+      - The ID of an existing connection to manage.
+    type: str
+  name:
+    description:
+      - Value of the C(Name) tag. Merged into O(tags).
+    type: str
+  customer_gateway_id:
+    description:
+      - The customer gateway. Required to create a connection.
+    type: str
+  vpn_gateway_id:
+    description:
+      - The virtual private gateway. Mutually exclusive with O(transit_gateway_id).
+    type: str
+  transit_gateway_id:
+    description:
+      - The transit gateway. Mutually exclusive with O(vpn_gateway_id).
+    type: str
+  connection_type:
+    description:
+      - The VPN type.
+    type: str
+    choices: [ipsec.1]
+    default: ipsec.1
+  static_routes_only:
+    description:
+      - Static routing (no BGP). AWS's default is V(false). Fixed at creation.
+    type: bool
+  routes:
+    description:
+      - Static routes (CIDRs of the on-premises network) of a VGW connection with O(static_routes_only=true).
+      - Omitted, the routes are left as they are.
+    type: list
+    elements: str
+  purge_routes:
+    description:
+      - Delete static routes not in O(routes).
+    type: bool
+    default: true
+  local_ipv4_network_cidr:
+    description:
+      - The IPv4 CIDR on the customer gateway side allowed through the tunnels (traffic selector). AWS's default is C(0.0.0.0/0).
+    type: str
+  remote_ipv4_network_cidr:
+    description:
+      - The IPv4 CIDR on the AWS side allowed through the tunnels. AWS's default is C(0.0.0.0/0).
+    type: str
+  local_ipv6_network_cidr:
+    description:
+      - The IPv6 CIDR on the customer gateway side (IPv6 connections). AWS's default is C(::/0).
+    type: str
+  remote_ipv6_network_cidr:
+    description:
+      - The IPv6 CIDR on the AWS side (IPv6 connections). AWS's default is C(::/0).
+    type: str
+  tunnel_inside_ip_version:
+    description:
+      - IP version of the traffic inside the tunnels. Fixed at creation.
+    type: str
+    choices: [ipv4, ipv6]
+  outside_ip_address_type:
+    description:
+      - Type of the tunnels' outside addresses. Fixed at creation.
+    type: str
+    choices: [PublicIpv4, PrivateIpv4, Ipv6]
+  transport_transit_gateway_attachment_id:
+    description:
+      - The Direct Connect transit gateway attachment for O(outside_ip_address_type=PrivateIpv4). Fixed at creation.
+    type: str
+  enable_acceleration:
+    description:
+      - Use AWS Global Accelerator (transit gateway connections only). Fixed at creation.
+    type: bool
+  tunnel_bandwidth:
+    description:
+      - The tunnels' bandwidth class.
+    type: str
+    choices: [standard, large]
+  pre_shared_key_storage:
+    description:
+      - Where AWS keeps the pre-shared keys. With V(SecretsManager) the connection carries
+        C(pre_shared_key_arn) instead of the keys, and downstream roles read them from Secrets Manager.
+      - Changing it on an existing connection moves the keys with ModifyVpnTunnelOptions, tunnel by tunnel.
+    type: str
+    choices: [Standard, SecretsManager]
+  tunnel_options:
+    description:
+      - Options of the (at most two) tunnels. Only the options given are managed; the others keep
+        AWS's defaults (at creation) or their current values.
+      - On an existing connection an entry applies to the tunnel with its O(tunnel_options[].outside_ip_address),
+        else to the one tunnel with its O(tunnel_options[].tunnel_inside_cidr) or
+        O(tunnel_options[].pre_shared_key); entries naming no tunnel go to the tunnels they differ from
+        least. Never by position in the list, because AWS does not return the tunnels in a fixed order.
+        If that pairing is ambiguous the module fails and asks for O(tunnel_options[].outside_ip_address).
+      - All suboptions follow the EC2 API's VpnTunnelOptionsSpecification.
+    type: list
+    elements: dict
+    suboptions:
+      outside_ip_address:
+        description:
+          - The AWS-side outside IP of the tunnel this entry is for (existing connections only; AWS
+            assigns the addresses at creation). Never sent to AWS.
+        type: str
+      tunnel_inside_cidr:
+        description:
+          - A /30 in 169.254.0.0/16, not one of 169.254.0.0/30 to 169.254.5.0/30 or 169.254.169.252/30,
+            unique per gateway. AWS picks one when unset.
+        type: str
+      tunnel_inside_ipv6_cidr:
+        description:
+          - A /126 in fd00::/8. AWS picks one when unset.
+        type: str
+      pre_shared_key:
+        description:
+          - 8-64 characters of letters, digits, periods and underscores, not starting with 0. AWS generates one when unset.
+        type: str
+      phase1_lifetime_seconds:
+        description:
+          - Phase 1 lifetime, 900-28800 (default 28800).
+        type: int
+      phase2_lifetime_seconds:
+        description:
+          - Phase 2 lifetime, 900-3600 and below the phase 1 lifetime (default 3600).
+        type: int
+      rekey_margin_time_seconds:
+        description:
+          - Rekey margin, 60 to half the phase 2 lifetime (default 270).
+        type: int
+      rekey_fuzz_percentage:
+        description:
+          - Rekey fuzz, 0-100 (default 100).
+        type: int
+      replay_window_size:
+        description:
+          - Replay window, 64-2048 packets (default 1024).
+        type: int
+      dpd_timeout_seconds:
+        description:
+          - DPD timeout, 30 or more (default 30).
+        type: int
+      dpd_timeout_action:
+        description:
+          - Action after a DPD timeout (default clear).
+        type: str
+        choices: [clear, none, restart]
+      phase1_encryption_algorithms:
+        description:
+          - Phase 1 encryption algorithms (default all).
+        type: list
+        elements: str
+        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
+      phase2_encryption_algorithms:
+        description:
+          - Phase 2 encryption algorithms (default all).
+        type: list
+        elements: str
+        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
+      phase1_integrity_algorithms:
+        description:
+          - Phase 1 integrity algorithms (default all).
+        type: list
+        elements: str
+        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
+      phase2_integrity_algorithms:
+        description:
+          - Phase 2 integrity algorithms (default all).
+        type: list
+        elements: str
+        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
+      phase1_dh_group_numbers:
+        description:
+          - Phase 1 Diffie-Hellman groups, 2 and 14-24 (35 for ML-KEM where offered).
+        type: list
+        elements: int
+        choices: [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35]
+      phase2_dh_group_numbers:
+        description:
+          - Phase 2 Diffie-Hellman groups, 2, 5 and 14-24 (35-37 for ML-KEM where offered).
+        type: list
+        elements: int
+        choices: [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35, 36, 37]
+      ike_versions:
+        description:
+          - IKE versions (default both).
+        type: list
+        elements: str
+        choices: [ikev1, ikev2]
+      startup_action:
+        description:
+          - V(add) the customer gateway initiates, V(start) AWS initiates (default add).
+        type: str
+        choices: [add, start]
+      log_options:
+        description:
+          - CloudWatch logging of the tunnel.
+        type: dict
+        suboptions:
+          cloudwatch_log_options:
+            description:
+              - The CloudWatch Logs options.
+            type: dict
+            suboptions:
+              log_enabled:
+                description: Log IKE/IPsec events.
+                type: bool
+              log_group_arn:
+                description: The log group.
+                type: str
+              log_output_format:
+                description: The format.
+                type: str
+                choices: [json, text]
+              bgp_log_enabled:
+                description: Log BGP events.
+                type: bool
+              bgp_log_group_arn:
+                description: The BGP log group.
+                type: str
+              bgp_log_output_format:
+                description: The BGP log format.
+                type: str
+                choices: [json, text]
+      enable_tunnel_lifecycle_control:
+        description:
+          - Control when AWS replaces the tunnel endpoint during maintenance (default false).
+        type: bool
+      phase1_additional_key_exchanges:
+        description:
+          - Additional key exchanges in phase 1 (RFC 9370, IKEv2 only), for post-quantum hybrid (ML-KEM) tunnels.
+        type: list
+        elements: dict
+        suboptions:
+          round:
+            description: The round, 1-7, unique.
+            type: int
+            required: true
+          requirement:
+            description: Whether the round is required.
+            type: str
+            choices: [required, optional]
+          methods:
+            description: IANA key exchange method IDs (36 is ML-KEM-768).
+            type: list
+            elements: int
+      phase2_additional_key_exchanges:
+        description:
+          - Additional key exchanges in phase 2 (RFC 9370, IKEv2 only).
+        type: list
+        elements: dict
+        suboptions:
+          round:
+            description: The round, 1-7, unique.
+            type: int
+            required: true
+          requirement:
+            description: Whether the round is required.
+            type: str
+            choices: [required, optional]
+          methods:
+            description: IANA key exchange method IDs.
+            type: list
+            elements: int
+  return_secrets:
+    description:
+      - Return the pre-shared keys (in RV(tunnels) and RV(vpn_connection)) and the
+        C(customer_gateway_configuration) XML, which carries them.
+      - Off by default so that keys do not end up in logs, registered variables or facts caches;
+        turn it on where a device role needs the keys (and set C(no_log) on that task).
+    type: bool
+    default: false
+  state:
+    description:
+      - Whether the connection should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait for a new connection to be C(available) (and a deleted one to be C(deleted)).
+        Tunnel modifications always wait between tunnels.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for each state change. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+    type: int
+    default: 900
+notes:
+  - Supports check mode (no write call is made) and diff mode (pre-shared keys are never shown).
+  - All input is validated before any API call; errors name the field and the rule.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - amazon.aws.tags
+"""
+
+EXAMPLES = r"""
+- name: A BGP VPN connection with IKEv2-only, AES-GCM tunnels
+  sitevpn.aws.vpn_connection:
+    name: site-a
+    customer_gateway_id: "{{ cgw.customer_gateway_id }}"
+    vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    tunnel_options:
+      - tunnel_inside_cidr: 169.254.10.0/30
+        ike_versions: [ikev2]
+        phase1_encryption_algorithms: [AES256-GCM-16]
+        phase2_encryption_algorithms: [AES256-GCM-16]
+        phase1_dh_group_numbers: [20]
+        phase2_dh_group_numbers: [20]
+      - tunnel_inside_cidr: 169.254.11.0/30
+        ike_versions: [ikev2]
+        phase1_encryption_algorithms: [AES256-GCM-16]
+        phase2_encryption_algorithms: [AES256-GCM-16]
+        phase1_dh_group_numbers: [20]
+        phase2_dh_group_numbers: [20]
+  register: vpn
+
+- name: A static connection with its routes
+  sitevpn.aws.vpn_connection:
+    name: site-b
+    customer_gateway_id: cgw-0123456789abcdef0
+    vpn_gateway_id: vgw-0123456789abcdef0
+    static_routes_only: true
+    routes: [172.17.0.0/16]
+
+- name: Hybrid post-quantum key exchange (ML-KEM-768) on one tunnel, applied in place
+  sitevpn.aws.vpn_connection:
+    name: site-a
+    customer_gateway_id: "{{ cgw.customer_gateway_id }}"
+    vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    tunnel_options:
+      - outside_ip_address: "{{ vpn.tunnels[0].outside_ip }}"
+        ike_versions: [ikev2]
+        phase1_additional_key_exchanges:
+          - {round: 1, requirement: required, methods: [36]}
+
+- name: Read the keys for a device role
+  sitevpn.aws.vpn_connection:
+    name: site-a
+    customer_gateway_id: "{{ cgw.customer_gateway_id }}"
+    vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    return_secrets: true
+  no_log: true
+  register: vpn_with_keys
+
+- name: Delete it
+  sitevpn.aws.vpn_connection:
+    customer_gateway_id: "{{ cgw.customer_gateway_id }}"
+    vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    state: absent
+"""
+
+RETURN = r"""
+vpn_connection_id:
+  description: The ID of the connection (null in check mode before creation, or when absent).
+  returned: always
+  type: str
+  sample: vpn-0123456789abcdef0
+vpn_connection:
+  description:
+    - The connection as DescribeVpnConnections returns it, keys in snake_case, tags as a dict.
+    - Without O(return_secrets) the pre-shared keys and C(customer_gateway_configuration) are left out.
+  returned: when O(state=present)
+  type: dict
+  contains:
+    vpn_connection_id:
+      description: The ID.
+      type: str
+      sample: vpn-0123456789abcdef0
+    state:
+      description: The state.
+      type: str
+      sample: available
+    customer_gateway_id:
+      description: The customer gateway.
+      type: str
+    vpn_gateway_id:
+      description: The virtual private gateway.
+      type: str
+    transit_gateway_id:
+      description: The transit gateway.
+      type: str
+    options:
+      description: The connection options, with C(tunnel_options) as AWS returns them.
+      type: dict
+    routes:
+      description: The static routes.
+      type: list
+      elements: dict
+    vgw_telemetry:
+      description: Per-tunnel status.
+      type: list
+      elements: dict
+    pre_shared_key_arn:
+      description: The Secrets Manager secret with the keys, with O(pre_shared_key_storage=SecretsManager).
+      type: str
+    tags:
+      description: The tags.
+      type: dict
+tunnels:
+  description:
+    - One entry per tunnel merging the CustomerGatewayConfiguration (addresses, ASNs), the tunnel
+      options (with AWS's defaults filled in) and the telemetry, matched by outside IP, in the XML's order.
+    - The options come from TunnelOptions, not from the XML, which ModifyVpnTunnelOptions does not update.
+    - C(pre_shared_key) only with O(return_secrets).
+  returned: when O(state=present) and the connection exists
+  type: list
+  elements: dict
+  sample:
+    - index: 1
+      outside_ip: 198.51.100.11
+      cgw_outside_ip: 203.0.113.10
+      inside_cidr: 169.254.10.0/30
+      vgw_inside_ip: 169.254.10.1
+      cgw_inside_ip: 169.254.10.2
+      vgw_asn: 64512
+      cgw_asn: 65000
+      hold_time: 30
+      options: {ike_versions: [ikev2], phase1_lifetime_seconds: 28800}
+      status: DOWN
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options as spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import current_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import match_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidr
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs
+
+
+def validation_errors(p):
+    """Every input problem as (field, message); pure, so unit tests call it directly."""
+    errors = []
+    try:
+        spec.validate_tunnel_options(p.get("tunnel_options"))
+    except spec.TunnelOptionError as e:
+        errors.extend(e.errors)
+    for field, version in (
+        ("local_ipv4_network_cidr", 4),
+        ("remote_ipv4_network_cidr", 4),
+        ("local_ipv6_network_cidr", 6),
+        ("remote_ipv6_network_cidr", 6),
+    ):
+        if p.get(field) is not None:
+            try:
+                p[field] = validate_cidr(p[field], field, version=version)
+            except ValidationError as e:
+                errors.append((e.field, e.message))
+    if p.get("routes"):
+        try:
+            p["routes"] = validate_cidrs(p["routes"], "routes")
+        except ValidationError as e:
+            errors.append((e.field, e.message))
+        if p.get("transit_gateway_id"):
+            errors.append(
+                (
+                    "routes",
+                    "static routes of a transit gateway connection live in the transit gateway's route tables, not on the connection",
+                )
+            )
+        elif p.get("static_routes_only") is False:
+            errors.append(("routes", "static routes need static_routes_only: true"))
+    if p.get("enable_acceleration") and p.get("vpn_gateway_id"):
+        errors.append(("enable_acceleration", "acceleration is only available for transit gateway connections"))
+    if p.get("outside_ip_address_type") == "PrivateIpv4" and not p.get("transport_transit_gateway_attachment_id"):
+        errors.append(
+            ("transport_transit_gateway_attachment_id", "is required with outside_ip_address_type PrivateIpv4")
+        )
+    return errors
+
+
+def validate(module: AnsibleAWSModule) -> None:
+    errors = validation_errors(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
+
+
+def validate_against(module: AnsibleAWSModule, existing) -> None:
+    """Rules that involve the current options (phase 2 lifetime below phase 1's, ...)."""
+    entries = module.params.get("tunnel_options") or []
+    if not existing or not entries:
+        return
+    try:
+        pairs = match_tunnels(entries, current_tunnels(existing))
+    except ValueError:
+        return  # ensure_vpn_connection reports it
+    errors = []
+    for idx, entry, tunnel in pairs:
+        errors.extend(spec.tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
+    if errors:
+        module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
+
+
+def tunnel_options_argument_spec():
+    """The spec's tunnel_options option; names with "key" in them are not secrets unless it says so."""
+    option = spec.module_argument_spec()
+    for sub in option["options"].values():
+        sub.setdefault("no_log", False)
+    return option
+
+
+def main():
+    argument_spec = dict(
+        vpn_connection_id=dict(type="str"),
+        name=dict(type="str"),
+        customer_gateway_id=dict(type="str"),
+        vpn_gateway_id=dict(type="str"),
+        transit_gateway_id=dict(type="str"),
+        connection_type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
+        static_routes_only=dict(type="bool"),
+        routes=dict(type="list", elements="str"),
+        purge_routes=dict(type="bool", default=True),
+        local_ipv4_network_cidr=dict(type="str"),
+        remote_ipv4_network_cidr=dict(type="str"),
+        local_ipv6_network_cidr=dict(type="str"),
+        remote_ipv6_network_cidr=dict(type="str"),
+        tunnel_inside_ip_version=dict(type="str", choices=["ipv4", "ipv6"]),
+        outside_ip_address_type=dict(type="str", choices=["PublicIpv4", "PrivateIpv4", "Ipv6"]),
+        transport_transit_gateway_attachment_id=dict(type="str"),
+        enable_acceleration=dict(type="bool"),
+        tunnel_bandwidth=dict(type="str", choices=["standard", "large"]),
+        pre_shared_key_storage=dict(type="str", choices=["Standard", "SecretsManager"]),
+        tunnel_options=tunnel_options_argument_spec(),
+        return_secrets=dict(type="bool", default=False),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("vpn_gateway_id", "transit_gateway_id")],
+        required_one_of=[("vpn_connection_id", "customer_gateway_id")],
+    )
+    validate(module)
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_vpn_connection(
+        client,
+        module,
+        vpn_connection_id=p["vpn_connection_id"],
+        customer_gateway_id=p["customer_gateway_id"],
+        vpn_gateway_id=p["vpn_gateway_id"],
+        transit_gateway_id=p["transit_gateway_id"],
+        name=p["name"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_vpn_connection(client, module, existing)
+        conn_id = existing["VpnConnectionId"] if existing else None
+        module.exit_json(changed=changed, vpn_connection_id=conn_id, diff=diff)
+
+    if not existing:
+        if p["vpn_connection_id"]:
+            module.fail_json(msg=f"vpn_connection_id: {p['vpn_connection_id']} does not exist")
+        if not (p["vpn_gateway_id"] or p["transit_gateway_id"]):
+            module.fail_json(
+                msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
+                field="vpn_gateway_id",
+            )
+    validate_against(module, existing)
+    changed, connection, diff = ensure_vpn_connection(client, module, existing)
+    result = vpn_connection_result(connection, p["return_secrets"])
+    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vpn_connection_info
+short_description: Gather information about AWS Site-to-Site VPN connections
+version_added: 0.1.0
+description:
+  - Lists VPN connections, by ID and/or filters, in one DescribeVpnConnections call, each with its
+    C(tunnels) merged from the CustomerGatewayConfiguration, the tunnel options and the telemetry.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  vpn_connection_ids:
+    description:
+      - IDs of the connections to describe.
+    type: list
+    elements: str
+    default: []
+    aliases: [vpn_connection_id]
+  filters:
+    description:
+      - Filters as a dict of filter name to value(s), for example C(customer-gateway-id), C(vpn-gateway-id), C(state), C(tag:Name).
+      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnConnections.html).
+    type: dict
+    default: {}
+  return_secrets:
+    description:
+      - Return the pre-shared keys and the C(customer_gateway_configuration) XML, which carries them.
+        Off by default so that keys do not end up in logs; set C(no_log) on a task that turns it on.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: The live connections of a customer gateway
+  sitevpn.aws.vpn_connection_info:
+    filters:
+      customer-gateway-id: cgw-0123456789abcdef0
+      state: [pending, available]
+  register: found
+
+- name: Their tunnel status
+  ansible.builtin.debug:
+    msg: "{{ found.vpn_connections | map(attribute='tunnels') | flatten | map(attribute='status') }}"
+"""
+
+RETURN = r"""
+vpn_connections:
+  description:
+    - The connections, keys in snake_case, tags as a dict, each with C(tunnels) as
+      M(sitevpn.aws.vpn_connection) returns them.
+    - Without O(return_secrets) the pre-shared keys and C(customer_gateway_configuration) are left out.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vpn_connection_id:
+      description: The ID.
+      type: str
+      sample: vpn-0123456789abcdef0
+    state:
+      description: The state.
+      type: str
+      sample: available
+    customer_gateway_id:
+      description: The customer gateway.
+      type: str
+    vpn_gateway_id:
+      description: The virtual private gateway.
+      type: str
+    options:
+      description: The connection options.
+      type: dict
+    routes:
+      description: The static routes.
+      type: list
+      elements: dict
+    tags:
+      description: The tags.
+      type: dict
+    tunnels:
+      description: The merged per-tunnel view (outside and inside addresses, ASNs, options, status).
+      type: list
+      elements: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
+
+
+def main():
+    argument_spec = dict(
+        vpn_connection_ids=dict(type="list", elements="str", default=[], aliases=["vpn_connection_id"]),
+        filters=dict(type="dict", default={}),
+        return_secrets=dict(type="bool", default=False),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("ec2")
+
+    params = {}
+    if module.params["vpn_connection_ids"]:
+        params["VpnConnectionIds"] = module.params["vpn_connection_ids"]
+    if module.params["filters"]:
+        params["Filters"] = ansible_dict_to_boto3_filter_list(module.params["filters"])
+    try:
+        connections = describe_vpn_connections(client, **params)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    result = []
+    for connection in connections:
+        merged = vpn_connection_result(connection, module.params["return_secrets"])
+        result.append(dict(merged["vpn_connection"], tunnels=merged["tunnels"]))
+    module.exit_json(changed=False, vpn_connections=result)
+
+
+if __name__ == "__main__":
+    main()

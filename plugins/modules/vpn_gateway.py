@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vpn_gateway
+short_description: Manage an AWS virtual private gateway, its VPC attachment and route propagation
+version_added: 0.1.0
+description:
+  - Creates, attaches, detaches and deletes an AWS virtual private gateway (VGW), and enables or
+    disables the propagation of its routes into route tables of the VPC it is attached to.
+  - An existing gateway is found by O(vpn_gateway_id); else by its Name tag (O(name)) or all of O(tags),
+    and O(amazon_side_asn) when given; else by its attachment to O(vpc_id).
+  - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
+  - An idempotent run makes one DescribeVpnGateways call, plus one DescribeRouteTables call when
+    O(route_table_ids) is given.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  vpn_gateway_id:
+    description:
+      - The ID of an existing gateway to manage.
+    type: str
+  name:
+    description:
+      - Value of the C(Name) tag; identifies the gateway and is merged into O(tags).
+    type: str
+  amazon_side_asn:
+    description:
+      - The private ASN of the Amazon side, 64512-65534 or 4200000000-4294967294. AWS picks 64512 when unset.
+      - Fixed at creation; a different value for an existing gateway fails.
+    type: int
+  type:
+    description:
+      - The VPN type.
+    type: str
+    choices: [ipsec.1]
+    default: ipsec.1
+  vpc_id:
+    description:
+      - The VPC to attach the gateway to; a gateway attached elsewhere is detached first.
+      - An empty string detaches the gateway. Omitted, the attachment is left as it is.
+    type: str
+  route_table_ids:
+    description:
+      - Route tables of the attached VPC that receive the gateway's routes (route propagation).
+      - Omitted, propagation is left as it is.
+    type: list
+    elements: str
+  purge_route_tables:
+    description:
+      - Disable propagation into route tables of the VPC that are not in O(route_table_ids).
+    type: bool
+    default: true
+  state:
+    description:
+      - Whether the gateway should exist. V(absent) detaches it first.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait for attachments and detachments to finish.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+    type: int
+    default: 320
+notes:
+  - Supports check mode (no write call is made) and diff mode.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - amazon.aws.tags
+"""
+
+EXAMPLES = r"""
+- name: Ensure the VPN gateway of the VPC, with propagation into its private route table
+  sitevpn.aws.vpn_gateway:
+    name: sitevpn-vgw
+    amazon_side_asn: 64512
+    vpc_id: vpc-0123456789abcdef0
+    route_table_ids:
+      - rtb-0123456789abcdef0
+    tags:
+      Project: sitevpn
+  register: vgw
+
+- name: Detach it
+  sitevpn.aws.vpn_gateway:
+    name: sitevpn-vgw
+    vpc_id: ""
+
+- name: Delete it (detaches first)
+  sitevpn.aws.vpn_gateway:
+    name: sitevpn-vgw
+    state: absent
+"""
+
+RETURN = r"""
+vpn_gateway_id:
+  description: The ID of the gateway (null in check mode before creation, or when absent).
+  returned: always
+  type: str
+  sample: vgw-0123456789abcdef0
+vpn_gateway:
+  description: The gateway, keys in snake_case, tags as a dict.
+  returned: when O(state=present)
+  type: dict
+  contains:
+    vpn_gateway_id:
+      description: The ID.
+      type: str
+      sample: vgw-0123456789abcdef0
+    amazon_side_asn:
+      description: The Amazon-side ASN.
+      type: int
+      sample: 64512
+    state:
+      description: The state.
+      type: str
+      sample: available
+    type:
+      description: The VPN type.
+      type: str
+      sample: ipsec.1
+    vpc_attachments:
+      description: The VPC attachments.
+      type: list
+      elements: dict
+      sample: [{"vpc_id": "vpc-0123456789abcdef0", "state": "attached"}]
+    tags:
+      description: The tags.
+      type: dict
+      sample: {"Name": "sitevpn-vgw"}
+vpc_id:
+  description: The VPC the gateway is attached to, null when detached.
+  returned: when O(state=present)
+  type: str
+  sample: vpc-0123456789abcdef0
+route_table_ids:
+  description: The route tables the gateway propagates into (only when O(route_table_ids) is given).
+  returned: when O(route_table_ids) is given
+  type: list
+  elements: str
+  sample: [rtb-0123456789abcdef0]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vgw_attached_vpc
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
+
+
+def validate(module: AnsibleAWSModule) -> None:
+    """Check the input before any API call; fail naming the field."""
+    p = module.params
+    try:
+        if p["amazon_side_asn"] is not None:
+            p["amazon_side_asn"] = validate_amazon_side_asn(p["amazon_side_asn"])
+    except ValidationError as e:
+        module.fail_json(msg=str(e), field=e.field)
+    if p["route_table_ids"] and p["vpc_id"] == "":
+        module.fail_json(
+            msg="route_table_ids: route propagation needs the gateway attached, but vpc_id is '' (detach)",
+            field="route_table_ids",
+        )
+
+
+def main():
+    argument_spec = dict(
+        vpn_gateway_id=dict(type="str"),
+        name=dict(type="str"),
+        amazon_side_asn=dict(type="int"),
+        type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
+        vpc_id=dict(type="str"),
+        route_table_ids=dict(type="list", elements="str"),
+        purge_route_tables=dict(type="bool", default=True),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=320),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")],
+    )
+    validate(module)
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_vpn_gateway(
+        client,
+        module,
+        vpn_gateway_id=p["vpn_gateway_id"],
+        name=p["name"],
+        tags=p["tags"],
+        amazon_side_asn=p["amazon_side_asn"],
+        vpc_id=p["vpc_id"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_vpn_gateway(client, module, existing)
+        gw_id = existing["VpnGatewayId"] if existing else None
+        module.exit_json(changed=changed, vpn_gateway_id=gw_id, diff=diff)
+
+    if not existing and p["vpn_gateway_id"]:
+        module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
+    changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
+    result = dict(
+        changed=changed,
+        vpn_gateway_id=gateway.get("VpnGatewayId"),
+        vpn_gateway=snake_resource(gateway),
+        vpc_id=vgw_attached_vpc(gateway),
+        diff=diff,
+    )
+    if p["route_table_ids"] is not None:
+        result["route_table_ids"] = diff["after"].get("route_table_ids", [])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vpn_gateway_info
+short_description: Gather information about AWS virtual private gateways
+version_added: 0.1.0
+description:
+  - Lists virtual private gateways, by ID and/or filters, in one DescribeVpnGateways call.
+author:
+  - sitevpn.aws maintainers (@sitevpn)
+options:
+  vpn_gateway_ids:
+    description:
+      - IDs of the gateways to describe.
+    type: list
+    elements: str
+    default: []
+    aliases: [vpn_gateway_id]
+  filters:
+    description:
+      - Filters as a dict of filter name to value(s), for example C(attachment.vpc-id), C(amazon-side-asn), C(state), C(tag:Name).
+      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnGateways.html).
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: The gateway attached to a VPC
+  sitevpn.aws.vpn_gateway_info:
+    filters:
+      attachment.vpc-id: vpc-0123456789abcdef0
+  register: found
+"""
+
+RETURN = r"""
+vpn_gateways:
+  description: The gateways, keys in snake_case, tags as a dict.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vpn_gateway_id:
+      description: The ID.
+      type: str
+      sample: vgw-0123456789abcdef0
+    amazon_side_asn:
+      description: The Amazon-side ASN.
+      type: int
+      sample: 64512
+    state:
+      description: The state.
+      type: str
+      sample: available
+    vpc_attachments:
+      description: The VPC attachments.
+      type: list
+      elements: dict
+      sample: [{"vpc_id": "vpc-0123456789abcdef0", "state": "attached"}]
+    tags:
+      description: The tags.
+      type: dict
+      sample: {"Name": "sitevpn-vgw"}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_vpn_gateways
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+
+
+def main():
+    argument_spec = dict(
+        vpn_gateway_ids=dict(type="list", elements="str", default=[], aliases=["vpn_gateway_id"]),
+        filters=dict(type="dict", default={}),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("ec2")
+
+    params = {}
+    if module.params["vpn_gateway_ids"]:
+        params["VpnGatewayIds"] = module.params["vpn_gateway_ids"]
+    if module.params["filters"]:
+        params["Filters"] = ansible_dict_to_boto3_filter_list(module.params["filters"])
+    try:
+        gateways = describe_vpn_gateways(client, **params)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    module.exit_json(changed=False, vpn_gateways=[snake_resource(g) for g in gateways])
+
+
+if __name__ == "__main__":
+    main()

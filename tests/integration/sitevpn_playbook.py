@@ -1,0 +1,57 @@
+"""Run ansible-playbook against the lab API and read what it did (shared by the integration tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = Path(__file__).resolve().parent / "targets"
+BIN = Path(sys.executable).parent
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+    changed: dict
+    failed: dict
+
+    @property
+    def total_changed(self) -> int:
+        return sum(self.changed.values())
+
+
+def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, inventory=None, limit=None, timeout=120):
+    """ansible-playbook with the lab's endpoint; returns rc, output and the recap's changed counts."""
+    path = Path(playbook)
+    if not path.is_absolute():
+        path = TARGETS / path
+    extra = {"sitevpn_aws_endpoint_url": url}
+    extra.update(extra_vars or {})
+    cmd = [str(BIN / "ansible-playbook"), str(path), "-e", json.dumps(extra)]
+    cmd += ["-i", str(inventory)] if inventory else ["-i", "localhost,"]
+    if limit:
+        cmd += ["--limit", limit]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.pop("ANSIBLE_STDOUT_CALLBACK", None)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    output = proc.stdout + proc.stderr
+    changed = {m.group(1): int(m.group(3)) for m in RECAP.finditer(proc.stdout)}
+    failed = {m.group(1): int(m.group(5)) for m in RECAP.finditer(proc.stdout)}
+    return Run(proc.returncode, output, changed, failed)
+
+
+def writes(lab):
+    """The write calls the lab logged since the last clear, as a list of action names."""
+    return [r["action"] for r in lab.requests()["requests"] if r["write"]]

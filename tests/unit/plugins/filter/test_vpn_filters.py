@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.sitevpn.aws.plugins.filter import parse_vpn_config as pvc
+from ansible_collections.sitevpn.aws.plugins.filter import tunnel_plan as tpf
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
+
+REPO = Path(__file__).resolve().parents[4]
+SAMPLES = REPO / ".." / "shared" / "real-aws"
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
+
+
+def _describe(name):
+    return json.loads((SAMPLES / f"{name}.describe-vpn-connections.json").read_text())
+
+
+def test_filter_maps():
+    assert pvc.FilterModule().filters() == {"parse_vpn_config": pvc.parse_vpn_config}
+    assert tpf.FilterModule().filters() == {"vpn_tunnels": tpf.vpn_tunnels, "vpn_tunnel_plan": tpf.vpn_tunnel_plan}
+
+
+def test_parse_vpn_config_is_the_module_utils_parser():
+    xml = (SAMPLES / "vpn-tgw-2019.customer-gateway-configuration.xml").read_text()
+    assert pvc.parse_vpn_config(xml) == parse_customer_gateway_configuration(xml)
+
+
+@pytest.mark.parametrize("bad,words", [("<x", "not well-formed"), (None, "expects the CustomerGatewayConfiguration"), (["<a/>"], "expects")])
+def test_parse_vpn_config_errors(bad, words):
+    with pytest.raises(AnsibleFilterError) as e:
+        pvc.parse_vpn_config(bad)
+    assert words in str(e.value)
+
+
+def test_vpn_tunnels_and_plan_wrap_module_utils():
+    conn = _describe("vpn-ba2e34a8")["VpnConnections"][0]
+    site = {"site_prefixes": ["10.10.0.0/16"]}
+    assert tpf.vpn_tunnels(conn) == merge_tunnels(conn)
+    assert tpf.vpn_tunnel_plan(conn, site) == build_tunnel_plan(conn, site)
+    # the whole describe result with one connection, a one-element list, snake_case
+    assert tpf.vpn_tunnels(_describe("vpn-ba2e34a8")) == merge_tunnels(conn)
+    assert tpf.vpn_tunnels([conn]) == merge_tunnels(conn)
+    assert tpf.vpn_tunnel_plan(camel_dict_to_snake_dict(conn), site) == build_tunnel_plan(conn, site)
+
+
+@pytest.mark.parametrize(
+    "value,words",
+    [
+        ("vpn-1", "expects a VPN connection"),
+        ([], "got a list of 0"),
+        ({"VpnConnections": []}, "got a list of 0"),
+        ({"CustomerGatewayConfiguration": "<broken"}, "not well-formed"),
+    ],
+)
+def test_vpn_tunnels_errors(value, words):
+    with pytest.raises(AnsibleFilterError) as e:
+        tpf.vpn_tunnels(value)
+    assert words in str(e.value)
+
+
+def test_vpn_tunnel_plan_errors():
+    conn = _describe("vpn-ba2e34a8")["VpnConnections"][0]
+    with pytest.raises(AnsibleFilterError) as e:
+        tpf.vpn_tunnel_plan(conn, {"bgp_asn": 65000})
+    assert "site.bgp_asn" in str(e.value)
+    with pytest.raises(AnsibleFilterError) as e:
+        tpf.vpn_tunnel_plan(conn, "branch1")
+    assert "site must be a dict" in str(e.value)
+
+
+def test_filters_in_a_playbook(tmp_path):
+    """The filters load under their FQCNs in a real ansible-playbook run."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        f"""
+- hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+    describe: "{{{{ lookup('file', '{SAMPLES.resolve()}/vpn-ba2e34a8.describe-vpn-connections.json') | from_json }}}}"
+    conn: "{{{{ describe.VpnConnections[0] }}}}"
+  tasks:
+    - ansible.builtin.assert:
+        that:
+          - (conn.CustomerGatewayConfiguration | sitevpn.aws.parse_vpn_config).tunnels[1].vgw_outside_ip == '52.39.121.126'
+          - (conn | sitevpn.aws.vpn_tunnels)[1].options.phase1_dh_group_numbers == [22, 23]
+          - "(conn | sitevpn.aws.vpn_tunnel_plan({{'prepend_count': 3}})).tunnels[1].preference.as_path_prepend == 3"
+    - ansible.builtin.debug:
+        msg: "{{{{ 'not xml' | sitevpn.aws.parse_vpn_config }}}}"
+      register: bad
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - bad is failed
+          - "'not well-formed' in bad.msg"
+"""
+    )
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    cfg = REPO / "ansible.cfg"
+    if cfg.exists():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    bindir = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(bindir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "failed=0" in result.stdout

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sitevpn.aws.plugins.modules import customer_gateway
+from ansible_collections.sitevpn.aws.plugins.modules import customer_gateway_info
+
+from sitevpn_module_harness import run_module, write_calls
+
+EXISTING = {
+    "CustomerGatewayId": "cgw-1",
+    "IpAddress": "203.0.113.10",
+    "BgpAsn": "65000",
+    "State": "available",
+    "Type": "ipsec.1",
+    "Tags": [{"Key": "Name", "Value": "site-a"}],
+}
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"ip_address": "203.0.113.300"}, "ip_address"),
+        ({"ip_address": "not-an-ip"}, "ip_address"),
+        ({"ip_address": "203.0.113.10", "bgp_asn": 0}, "bgp_asn"),
+        ({"ip_address": "203.0.113.10", "bgp_asn": 4294967295}, "bgp_asn"),
+    ],
+)
+def test_bad_input_fails_before_any_call(ec2, args, field):
+    outcome, result = run_module(customer_gateway.main, args)
+    assert outcome == "fail"
+    assert result["field"] == field and result["msg"].startswith(field)
+    assert ec2.method_calls == []
+
+
+def test_create_with_tags_at_creation(ec2):
+    ec2.describe_customer_gateways.return_value = {"CustomerGateways": []}
+    ec2.create_customer_gateway.return_value = {"CustomerGateway": dict(EXISTING, CustomerGatewayId="cgw-new")}
+    outcome, result = run_module(
+        customer_gateway.main, {"ip_address": "203.0.113.10", "bgp_asn": 65000, "name": "site-a"}
+    )
+    assert outcome == "exit" and result["changed"] and result["customer_gateway_id"] == "cgw-new"
+    kwargs = ec2.create_customer_gateway.call_args.kwargs
+    assert kwargs["TagSpecifications"] == [
+        {"ResourceType": "customer-gateway", "Tags": [{"Key": "Name", "Value": "site-a"}]}
+    ]
+    assert write_calls(ec2) == ["create_customer_gateway"]
+
+
+def test_existing_is_not_duplicated(ec2):
+    ec2.describe_customer_gateways.return_value = {"CustomerGateways": [EXISTING]}
+    outcome, result = run_module(
+        customer_gateway.main, {"ip_address": "203.0.113.10", "bgp_asn": 65000, "name": "site-a"}
+    )
+    assert outcome == "exit" and not result["changed"]
+    assert result["customer_gateway"]["tags"] == {"Name": "site-a"}
+    assert [c[0] for c in ec2.method_calls] == ["describe_customer_gateways"]
+
+
+@pytest.mark.parametrize("args", [{"name": "site-b"}, {"state": "absent"}])
+def test_check_mode_makes_no_write_call(ec2, args):
+    ec2.describe_customer_gateways.return_value = {"CustomerGateways": [EXISTING]}
+    outcome, result = run_module(
+        customer_gateway.main, dict({"ip_address": "203.0.113.10", "bgp_asn": 65000}, **args), check_mode=True
+    )
+    assert outcome == "exit" and result["changed"]
+    assert write_calls(ec2) == []
+
+
+def test_delete(ec2):
+    ec2.describe_customer_gateways.return_value = {"CustomerGateways": [EXISTING]}
+    outcome, result = run_module(
+        customer_gateway.main, {"ip_address": "203.0.113.10", "bgp_asn": 65000, "state": "absent"}
+    )
+    assert outcome == "exit" and result["changed"] and result["diff"]["after"] == {}
+    ec2.delete_customer_gateway.assert_called_once_with(CustomerGatewayId="cgw-1")
+
+
+def test_info_snake_case_except_tags(ec2):
+    ec2.describe_customer_gateways.return_value = {
+        "CustomerGateways": [dict(EXISTING, Tags=[{"Key": "CamelKey", "Value": "v"}])]
+    }
+    outcome, result = run_module(customer_gateway_info.main, {"filters": {"ip-address": "203.0.113.10"}})
+    assert outcome == "exit"
+    assert result["customer_gateways"] == [
+        {
+            "customer_gateway_id": "cgw-1",
+            "ip_address": "203.0.113.10",
+            "bgp_asn": "65000",
+            "state": "available",
+            "type": "ipsec.1",
+            "tags": {"CamelKey": "v"},
+        }
+    ]
+    assert ec2.describe_customer_gateways.call_args.kwargs == {
+        "Filters": [{"Name": "ip-address", "Values": ["203.0.113.10"]}]
+    }
