@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 DEB_STAMP := $(VENV)/.debs
 # Debian packages of the lab's data plane (both Debian 12 and 13 names).
 DEB_PACKAGES := iproute2 nftables iputils-ping procps strongswan-swanctl strongswan-charon \
-	libcharon-extra-plugins frr
+	libcharon-extra-plugins frr default-jre-headless
 DEB_OPTIONAL := libstrongswan-extra-plugins
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup venv debs site test unit integration lint sanity bench clean lab-down
+.PHONY: all setup venv debs site test unit integration lint sanity bench clean lab-down eda
 
 all: test
 
@@ -66,6 +66,11 @@ test: setup
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+# The tunnel-event rulebook against the lab (docs/eda.md); Java from the Debian packages.
+eda: setup
+	ANSIBLE_COLLECTIONS_PATH=$(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages) $(BIN)/ansible-rulebook \
+	  -r extensions/eda/rulebooks/tunnel_events.yml -i inventories/lab --vars extensions/eda/vars/lab.yml --print-events
 
 lab-down: venv
 	$(BIN)/ansible-playbook playbooks/lab_down.yml

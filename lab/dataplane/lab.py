@@ -10,6 +10,8 @@ from .netns import LabError, delete_ns, existing_namespaces, ns_pids, spawn, wai
 from .state import kill_pid, locked, pid_alive, proc_start_time, read
 
 AGENT_KEY = "agent"
+# Per-namespace directories: ip-netns's private /etc, FRR's pathspaces, the device role's state.
+NS_DIRS = ("/etc/netns", "/etc/frr", "/run/frr", "/var/lib/sitevpn-strongswan")
 
 
 def missing_tools() -> str | None:
@@ -73,6 +75,10 @@ def down(state_dir: str) -> dict:
                         killed.append(pid)
                 delete_ns(ns)
                 deleted.append(ns)
+            if ns.startswith(state.data["prefix"]):
+                # what ip-netns and the device role keep per namespace of ours
+                for base in NS_DIRS:
+                    shutil.rmtree(Path(base) / ns, ignore_errors=True)
         for p in state.data["paths"]:
             shutil.rmtree(p, ignore_errors=True)
         for sub in ("edge", "sites"):

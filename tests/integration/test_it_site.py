@@ -1,6 +1,6 @@
 """site.yml end to end on the lab inventory: the lab role starts its own lab API, the AWS side is
 provisioned, the lab's data plane (AWS edge, device namespaces) is built where this machine can
-run it; a second run changes nothing; playbooks/lab_down.yml leaves nothing behind."""
+run it and the devices are configured (every tunnel UP); a second run changes nothing; playbooks/lab_down.yml leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import json
 import os
 import socket
 import subprocess
+import time
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -75,6 +77,15 @@ def test_site_on_the_lab_twice_then_down(lab_env):
         assert status["processes"]["agent"] is True
         # two AWS edge boxes per connection
         assert len([ns for ns in status["namespaces"] if ns.startswith(PREFIX + "e")]) == 4
+        # the devices were configured by roles/strongswan: every tunnel comes UP on the AWS side
+        deadline = time.monotonic() + 90
+        while True:
+            tele = [t for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] == "available"
+                    for t in c["VgwTelemetry"]]
+            if len(tele) == 4 and all(t["Status"] == "UP" for t in tele):
+                break
+            assert time.monotonic() < deadline, tele
+            time.sleep(1)
 
     again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=300)
     assert again.rc == 0, again.output
@@ -85,3 +96,6 @@ def test_site_on_the_lab_twice_then_down(lab_env):
     assert down.changed["localhost"] == 1
     assert not healthy(url)
     assert our_namespaces() == []
+    leftovers = [str(d) for base in ("/etc/netns", "/etc/frr", "/run/frr") if Path(base).is_dir()
+                 for d in Path(base).iterdir() if d.name.startswith(PREFIX)]
+    assert leftovers == []

@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The documentation of the filters lives in device_config.yml, device_config_text.yml and
+# parse_device_status.yml.
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import cisco_ios_config_text
+from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import render_device_config
+from ansible_collections.sitevpn.aws.plugins.module_utils.device_status import parse_device_status as _parse_device_status
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+
+
+def device_config(plan, device_type, options=None):
+    """What the device role pushes for the plan, per vendor module."""
+    if options is not None and not isinstance(options, dict):
+        raise AnsibleFilterError(f"device_config: options must be a dict, got {type(options).__name__}")
+    try:
+        return render_device_config(plan, device_type, options)
+    except ValidationError as e:
+        raise AnsibleFilterError(f"device_config: {e}") from e
+
+
+def device_config_text(rendered):
+    """The configuration lines of a device_config result as text (IOS blocks, Junos set lines)."""
+    if not isinstance(rendered, dict) or rendered.get("platform") not in ("cisco_ios", "junos"):
+        raise AnsibleFilterError("device_config_text expects a cisco_ios or junos device_config result")
+    if rendered["platform"] == "cisco_ios":
+        return cisco_ios_config_text(rendered)
+    return "\n".join(rendered["set_lines"]) + "\n"
+
+
+def parse_device_status(outputs, device_type, tunnels):
+    """Per-tunnel status from the device's show-command outputs."""
+    try:
+        return _parse_device_status(device_type, outputs, tunnels)
+    except ValidationError as e:
+        raise AnsibleFilterError(f"parse_device_status: {e}") from e
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "device_config": device_config,
+            "device_config_text": device_config_text,
+            "parse_device_status": parse_device_status,
+        }

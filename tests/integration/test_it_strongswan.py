@@ -1,0 +1,202 @@
+"""roles/strongswan for real, in the lab: provision.yml against a LabServer, the lab's AWS edge
+and both sites (``sitevpn-lab up`` / ``site add``), then playbooks/configure_devices.yml reaching
+each device through the ``sitevpn.aws.netns`` connection with the libipsec data plane.
+
+Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Established on
+site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
+changed=0, and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
+Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
+strongSwan (kernel-libipsec), FRR and nftables installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sitevpn_playbook import BIN, ROOT, run_playbook
+
+from lab.dataplane import lab as dataplane
+
+WHY = dataplane.missing_tools()
+pytestmark = pytest.mark.skipif(WHY is not None, reason=f"the lab data plane cannot run here: {WHY}")
+
+PREFIX = f"svls{os.getpid() % 100}-"
+SITES = {"site-bgp": ("203.0.113.10", "172.16.0.0/16"), "site-static": ("203.0.113.20", "172.17.0.0/16")}
+VPC_HOST = "10.0.0.10"
+
+
+def wait(pred, timeout, what, interval=0.3):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s: {what}")
+        time.sleep(interval)
+
+
+def lab_cli(*argv, check=True):
+    proc = subprocess.run([str(BIN / "sitevpn-lab"), *argv], capture_output=True, text=True, timeout=120, check=False)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def netns(ns, *argv):
+    return subprocess.run(["ip", "netns", "exec", ns, *argv], capture_output=True, text=True, timeout=30, check=False)
+
+
+def our_namespaces():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
+    return sorted(line.split()[0] for line in out.splitlines() if line.startswith(PREFIX))
+
+
+def remove_device_files():
+    """What the role and the netns connection leave on the host for this prefix's devices."""
+    for base in ("/etc/netns", "/etc/frr", "/run/frr", "/var/lib/sitevpn-strongswan"):
+        for p in Path(base).glob(f"{PREFIX}*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def lab_env(tmp_path_factory):
+    from lab.api.server import LabServer
+
+    tmp = tmp_path_factory.mktemp("strongswan-it")
+    state_dir = tmp / "state"
+    old = {k: os.environ.get(k) for k in ("SITEVPN_LAB_STATE_DIR", "SITEVPN_LAB_NS_PREFIX")}
+    os.environ.update(SITEVPN_LAB_STATE_DIR=str(state_dir), SITEVPN_LAB_NS_PREFIX=PREFIX)
+    inventory = tmp / "inventory"
+    shutil.copytree(ROOT / "inventories" / "lab", inventory)
+    server = LabServer(host="127.0.0.1", port=0)
+    server.start()
+    times = {}
+    try:
+        t0 = time.monotonic()
+        run = run_playbook(ROOT / "playbooks" / "provision.yml", server.url, inventory=inventory, timeout=300)
+        assert run.rc == 0, run.output
+        times["provision"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        lab_cli("up", "--api", server.url, "--interval", "0.5")
+        for name, (cgw, lan) in SITES.items():
+            lab_cli("site", "add", name, "--cgw-ip", cgw, "--lan", lan)
+        times["lab_up"] = time.monotonic() - t1
+        yield {"url": server.url, "inventory": inventory, "state_dir": state_dir, "times": times}
+    finally:
+        # SITEVPN_IT_KEEP=1 leaves the data plane up for debugging
+        if not os.environ.get("SITEVPN_IT_KEEP"):
+            lab_cli("down", check=False)
+            remove_device_files()
+        server.stop()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def configure(env, check=False):
+    return run_playbook(ROOT / "playbooks" / "configure_devices.yml", env["url"], inventory=env["inventory"],
+                        extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"])}, check=check, timeout=300)
+
+
+def changed_tasks(output):
+    """The tasks (and handlers) that reported a change, with the host."""
+    found, task = [], None
+    for line in output.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed: ["):
+            found.append(f"{task}: {line}")
+    return found
+
+
+def telemetry(url):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/_lab/vpn-connections", timeout=5) as resp:
+        conns = json.load(resp)["vpn_connections"]
+    return conns
+
+
+def test_configure_devices_brings_up_both_sites(lab_env, record_property):
+    env = lab_env
+    t0 = time.monotonic()
+    first = configure(env)
+    assert first.rc == 0, first.output
+    configure_s = time.monotonic() - t0
+    assert first.changed["site-bgp"] > 0 and first.changed["site-static"] > 0
+    # PSKs never printed
+    for conn in telemetry(env["url"]):
+        for t in conn["tunnels"]:
+            assert t["psk"] not in first.output
+
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=env["url"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def all_up():
+        conns = [c for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] == "available"]
+        status = [t["Status"] for c in conns for t in c["VgwTelemetry"]]
+        return len(conns) == 2 and len(status) == 4 and all(s == "UP" for s in status)
+
+    wait(all_up, 60, "four tunnels UP in VgwTelemetry")
+    tunnels_up_s = time.monotonic() - t0
+
+    sites = lab_cli("status")["sites"]
+    bgp_dev = sites["site-bgp"]["device"]
+
+    def established():
+        out = netns(bgp_dev, "vtysh", "-N", bgp_dev, "-c", "show bgp ipv4 unicast summary json").stdout
+        data = json.loads(out or "{}")
+        peers = data.get("ipv4Unicast", data).get("peers") or {}
+        return len(peers) == 2 and all(p.get("state") == "Established" for p in peers.values())
+
+    wait(established, 60, "both BGP sessions Established on site-bgp")
+    bgp_s = time.monotonic() - t0
+
+    def vpc_route():
+        out = netns(bgp_dev, "vtysh", "-N", bgp_dev, "-c", "show ip route 10.0.0.0/16 json").stdout
+        return "10.0.0.0/16" in json.loads(out or "{}")
+
+    wait(vpc_route, 30, "the VPC prefix learned over BGP on site-bgp")
+
+    for name in SITES:
+        lan_host = sites[name]["lan_host"]
+        wait(lambda ns=lan_host: netns(ns, "ping", "-c", "1", "-W", "1", VPC_HOST).returncode == 0, 30,
+             f"{name}'s LAN host reaches {VPC_HOST}")
+        assert netns(lan_host, "ping", "-c", "3", "-i", "0.2", "-W", "1", VPC_HOST).returncode == 0
+
+    # the PSK files are private to each device (/etc/netns/<device>/...) and mode 0600
+    for name in SITES:
+        secrets = Path("/etc/netns") / sites[name]["device"] / "sitevpn-strongswan" / "tunnel1" / "secrets.conf"
+        assert secrets.stat().st_mode & 0o777 == 0o600
+
+    t2 = time.monotonic()
+    again = configure(env)
+    assert again.rc == 0, again.output
+    assert again.changed == {"site-bgp": 0, "site-static": 0}, changed_tasks(again.output)
+    rerun_s = time.monotonic() - t2
+
+    check = configure(env, check=True)
+    assert check.rc == 0 and check.total_changed == 0, check.output
+
+    times = dict(env["times"], configure=configure_s, tunnels_up=tunnels_up_s, bgp_established=bgp_s, rerun=rerun_s)
+    for k, v in times.items():
+        record_property(f"{k}_s", round(v, 1))
+    print("\nstrongswan lab: " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()))
+
+
+def test_lab_down_leaves_no_namespace(lab_env):
+    assert our_namespaces(), "the lab should be up before this test"
+    out = lab_cli("down")
+    assert our_namespaces() == [], out

@@ -1,0 +1,96 @@
+"""Golden rendering of roles/strongswan (strongswan_apply: false, nothing applied): swanctl.conf,
+secrets, strongswan.conf, updown, NAT, XFRM links and FRR for both data planes, BGP with AS_PATH
+prepend or MED, static routing, additional key exchanges on strongSwan 6 and their refusal on 5.9.
+
+The xfrm data plane cannot run on these machines (no kernel ESP/XFRM interfaces): these files are
+how it is checked. UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[3]
+GOLDEN = HERE / "golden"
+REAL_AWS = ROOT.parent / "shared" / "real-aws"
+FIXTURES = HERE / "fixtures"
+BIN = Path(sys.executable).parent
+PLUGINS = ["aes", "gcm", "gmp", "hmac", "kdf", "kernel-libipsec", "kernel-netlink", "nonce", "openssl", "random",
+           "sha1", "sha2", "socket-default", "updown", "vici", "eap-radius"]
+
+CASES = [
+    {"name": "bgp-xfrm", "connection": "bgp.json", "dataplane": "xfrm"},
+    {"name": "bgp-libipsec-med", "connection": "bgp.json", "dataplane": "libipsec", "backup": "med",
+     "pathspace": "svl-d1"},
+    {"name": "static-libipsec", "connection": "static.json", "dataplane": "libipsec", "pathspace": "svl-d2"},
+    {"name": "mlkem-xfrm-6", "connection": "mlkem.json", "dataplane": "xfrm", "version": "6.0.1"},
+]
+
+
+def render(tmp_path, cases):
+    plugin_dir = tmp_path / "plugins"
+    plugin_dir.mkdir(exist_ok=True)
+    for p in PLUGINS:
+        (plugin_dir / f"libstrongswan-{p}.so").write_text("")
+    out = tmp_path / "out"
+    cases = [dict(c, connection=str(FIXTURES / c["connection"])) for c in cases]
+    extra = {"out": str(out), "plugin_dir": str(plugin_dir), "cases": cases, "ansible_python_interpreter": sys.executable}
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(HERE / "render.yml"),
+                           "-e", json.dumps(extra)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    return proc, out
+
+
+def files(root, out=None):
+    """{relative path: text}, the render directory written as OUT so golden files do not depend on it."""
+    return {str(p.relative_to(root)): p.read_text().replace(str(out), "OUT") if out else p.read_text()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    proc, out = render(tmp_path_factory.mktemp("golden"), CASES)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc, out
+
+
+@pytest.mark.parametrize("case", [c["name"] for c in CASES])
+def test_golden(rendered, case):
+    _proc, out = rendered
+    got = files(out / case, out)
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN / case, ignore_errors=True)
+        for rel, text in got.items():
+            (GOLDEN / case / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / case / rel).write_text(text)
+    want = files(GOLDEN / case)
+    assert sorted(got) == sorted(want)
+    for rel, text in want.items():
+        assert got[rel] == text, rel
+
+
+def test_psk_files_private_and_never_printed(rendered):
+    proc, out = rendered
+    secrets = sorted(out.rglob("secrets.conf")) + sorted(out.rglob("swanctl.conf"))
+    assert len(secrets) == 2 * 2 + 2 * 4
+    for f in secrets:
+        assert f.stat().st_mode & 0o777 == 0o600, f
+    for psk in ("QMP5tKPP5qk95Y1Eee9c_82.MofNUJQV", "tYrysT4iT0.CRwQnhiBbng.BahDc7YPq"):
+        assert psk in (out / "bgp-xfrm" / "strongswan" / "secrets.conf").read_text()
+        assert psk not in proc.stdout + proc.stderr
+
+
+def test_additional_key_exchanges_refused_on_5_9(tmp_path):
+    proc, _out = render(tmp_path, [{"name": "mlkem-5.9", "connection": "mlkem.json", "dataplane": "xfrm",
+                                    "version": "5.9.8"}])
+    assert proc.returncode != 0
+    assert "need strongSwan 6.0 or later; this host has strongSwan 5.9.8" in proc.stdout
