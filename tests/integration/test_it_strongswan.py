@@ -4,7 +4,9 @@ each device through the ``sitevpn.aws.netns`` connection with the libipsec data 
 
 Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Established on
 site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
-changed=0, and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
+changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1436 and the TCP MSS clamp on
+the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
+the device (reload) follow; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
 strongSwan (kernel-libipsec), FRR and nftables installed.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -194,6 +197,124 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
     for k, v in times.items():
         record_property(f"{k}_s", round(v, 1))
     print("\nstrongswan lab: " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()))
+
+
+def bgp_device(env):
+    """site-bgp's device namespace, the lab's VGW router namespace and its VPN connection ID."""
+    status = lab_cli("status")
+    site = status["sites"]["site-bgp"]
+    vgw = [ns for ns in status["namespaces"] if ns.startswith(f"{PREFIX}g")]
+    assert len(vgw) == 1, status["namespaces"]
+    vpn = [c["vpn_connection_id"] for c in telemetry(env["url"]) if c["customer_gateway_ip"] == SITES["site-bgp"][0]]
+    assert len(vpn) == 1, vpn
+    return site["device"], vgw[0], vpn[0]
+
+
+def inside_ip(dev, ifname):
+    out = netns(dev, "ip", "-4", "-o", "addr", "show", "dev", ifname).stdout.split()
+    return out[3].split("/")[0] if len(out) > 3 else None
+
+
+def test_path_follows_bgp_tunnel1_primary(lab_env):
+    """Tunnel 1 is primary both ways: the device routes the VPC over vti1 and the VGW prefers
+    tunnel 1 for the site's prefix (tunnel 2 is AS_PATH-prepended)."""
+    dev, vgw, _vpn = bgp_device(lab_env)
+    t1_ip = inside_ip(dev, "vti1")
+    assert t1_ip and t1_ip.startswith("169.254."), t1_ip
+    wait(lambda: " dev vti1 " in netns(dev, "ip", "route", "get", VPC_HOST).stdout + " ", 30,
+         "the device routes the VPC host over vti1")
+    wait(lambda: f" via {t1_ip} " in netns(vgw, "ip", "route", "get", "172.16.0.10").stdout, 30,
+         f"the VGW routes the site's LAN over tunnel 1 ({t1_ip})")
+    best = json.loads(netns(vgw, "vtysh", "-N", vgw, "-c", "show ip bgp 172.16.0.0/16 json").stdout or "{}")
+    paths = best.get("paths", [])
+    assert len(paths) == 2, best
+    chosen = [p for p in paths if p.get("bestpath", {}).get("overall")]
+    assert [h["ip"] for p in chosen for h in p["nexthops"]] == [t1_ip], paths
+
+
+def test_mtu_and_mss_clamp_on_tunnel_interfaces(lab_env):
+    """The plan's MTU (1436) on both ends of each vti pair and its TCP MSS (1379) clamped in the device's table."""
+    for name in SITES:
+        status = lab_cli("status")
+        dev = status["sites"][name]["device"]
+        for i in (1, 2):
+            link = netns(dev, "ip", "-o", "link", "show", "dev", f"vti{i}").stdout
+            assert " mtu 1436 " in link, link
+        rules = netns(dev, "nft", "list", "chain", "ip", "sitevpn_strongswan", "mss").stdout
+        for i in (1, 2):
+            for d in ("oifname", "iifname"):
+                assert f'{d} "vti{i}" tcp flags syn / syn,rst tcp option maxseg size set 1379' in rules, rules
+        box = [ns for ns in status["namespaces"] if ns.startswith(dev) and ns != dev]
+        assert len(box) == 2, status["namespaces"]
+        for ns in box:
+            assert " mtu 1436 " in netns(ns, "ip", "-o", "link", "show", "dev", "in0").stdout
+
+
+def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
+    """ModifyVpnTunnelOptions on tunnel 1 (AES256/SHA2-256/DH 14, new PSK): the lab's AWS edge
+    follows by itself, configure_devices.yml makes the device follow with a reload (same charon),
+    tunnel 1 is UP again with the new proposal, and the next run changes nothing."""
+    env = lab_env
+    dev, _vgw, vpn = bgp_device(env)
+    conf = (Path("/etc/netns") / dev / "sitevpn-strongswan" / "tunnel1" / "swanctl.conf").read_text()
+    peer = re.search(r"remote_addrs = (\S+)", conf).group(1)
+    box = f"{dev}t1"
+    pid_file = Path("/var/lib/sitevpn-strongswan") / box / "charon.pid"
+    charon_pid = pid_file.read_text().strip()
+    psk = "it_psk_modified_" + str(os.getpid())
+
+    t0 = time.monotonic()
+    mod = run_playbook("strongswan_modify/main.yml", env["url"],
+                       extra_vars={"vpn_connection_id": vpn, "outside_ip": peer, "psk": psk})
+    assert mod.rc == 0, mod.output
+    assert psk not in mod.output
+
+    # the AWS edge follows: its tunnel 1 is re-keyed and the device's old proposal no longer fits
+    def edge_has_new_psk():
+        return any(t["outside_ip"] == peer and t["psk"] == psk and "AES256" in str(t.get("phase1_encryption_algorithms"))
+                   for c in telemetry(env["url"]) for t in c["tunnels"])
+
+    wait(edge_has_new_psk, 15, "the lab API's data-plane view carries tunnel 1's new options")
+
+    t1 = time.monotonic()
+    run = configure(env)
+    assert run.rc == 0, run.output
+    assert psk not in run.output
+    tasks = changed_tasks(run.output)
+    assert any("Load the strongSwan configuration" in t for t in tasks), tasks
+    assert not any("Start charon" in t for t in tasks), tasks
+
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=env["url"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def tunnel1_up():
+        conn = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]
+        return [t for t in conn["VgwTelemetry"] if t["OutsideIpAddress"] == peer and t["Status"] == "UP"]
+
+    wait(tunnel1_up, 60, "tunnel 1 UP again in VgwTelemetry after the modify", interval=0.2)
+    back_s = time.monotonic() - t0
+    after_configure_s = time.monotonic() - t1
+
+    uri = f"unix:///var/lib/sitevpn-strongswan/{box}/charon.vici"
+    sas = netns(box, "swanctl", "--list-sas", "--uri", uri).stdout
+    assert "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048" in sas, sas
+    assert "ESP:AES_CBC-256/HMAC_SHA2_256_128" in sas, sas
+    # the CHILD_SA of IKE_AUTH has no DH of its own: a rekey shows phase 2's group 14 (PFS) agreed with the edge
+    assert netns(box, "swanctl", "--rekey", "--child", "tunnel1", "--uri", uri).returncode == 0
+    wait(lambda: "ESP:AES_CBC-256/HMAC_SHA2_256_128/MODP_2048" in netns(box, "swanctl", "--list-sas", "--uri", uri).stdout,
+         15, "tunnel 1's CHILD_SA rekeyed with AES_CBC-256/HMAC_SHA2_256_128/MODP_2048")
+    # reloaded, not restarted: the same charon serves the tunnel
+    assert pid_file.read_text().strip() == charon_pid
+
+    again = configure(env)
+    assert again.rc == 0, again.output
+    assert again.changed == {"site-bgp": 0, "site-static": 0}, changed_tasks(again.output)
+
+    record_property("modify_tunnel1_up_s", round(back_s, 1))
+    record_property("modify_tunnel1_up_after_configure_s", round(after_configure_s, 1))
+    print(f"\nmodify: tunnel 1 UP {back_s:.1f}s after ModifyVpnTunnelOptions, {after_configure_s:.1f}s after configure started")
 
 
 def test_lab_down_leaves_no_namespace(lab_env):

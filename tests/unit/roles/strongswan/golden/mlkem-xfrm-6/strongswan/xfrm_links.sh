@@ -29,3 +29,21 @@ if ! ip -o link show dev ipsec2 | grep -q 'mtu 1436 .*,UP\|,UP.* mtu 1436 '; the
   ip link set ipsec2 mtu 1436 up
   echo changed
 fi
+# TCP MSS clamped on the XFRM interfaces, as AWS asks of a customer gateway
+mss=$(nft list chain ip sitevpn_strongswan mss 2>/dev/null || true)
+if ! printf '%s\n' "$mss" | grep -qF 'oifname "ipsec1" tcp flags syn / syn,rst tcp option maxseg size set 1379' || ! printf '%s\n' "$mss" | grep -qF 'iifname "ipsec1" tcp flags syn / syn,rst tcp option maxseg size set 1379' || ! printf '%s\n' "$mss" | grep -qF 'oifname "ipsec2" tcp flags syn / syn,rst tcp option maxseg size set 1379' || ! printf '%s\n' "$mss" | grep -qF 'iifname "ipsec2" tcp flags syn / syn,rst tcp option maxseg size set 1379'; then
+  nft -f - <<'NFT'
+table ip sitevpn_strongswan
+delete table ip sitevpn_strongswan
+table ip sitevpn_strongswan {
+    chain mss {
+        type filter hook forward priority mangle; policy accept;
+        oifname "ipsec1" tcp flags syn / syn,rst tcp option maxseg size set 1379
+        iifname "ipsec1" tcp flags syn / syn,rst tcp option maxseg size set 1379
+        oifname "ipsec2" tcp flags syn / syn,rst tcp option maxseg size set 1379
+        iifname "ipsec2" tcp flags syn / syn,rst tcp option maxseg size set 1379
+    }
+}
+NFT
+  echo changed
+fi
