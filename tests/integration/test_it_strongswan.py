@@ -81,6 +81,8 @@ def lab_env(tmp_path_factory):
     shutil.copytree(ROOT / "inventories" / "lab", inventory)
     server = LabServer(host="127.0.0.1", port=0)
     server.start()
+    # moto's state is per process: start from an empty account, whatever ran before in this pytest
+    lab_reset(server.url)
     times = {}
     try:
         t0 = time.monotonic()
@@ -98,12 +100,20 @@ def lab_env(tmp_path_factory):
         if not os.environ.get("SITEVPN_IT_KEEP"):
             lab_cli("down", check=False)
             remove_device_files()
+        lab_reset(server.url)
         server.stop()
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def lab_reset(url):
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/_lab/reset", method="POST"), timeout=10):
+        pass
 
 
 def configure(env, check=False):
