@@ -10,18 +10,24 @@ there. ``install()`` patches its backend so that
   Period, EvaluationPeriods, DatapointsToAlarm, Statistic / ExtendedStatistic (pNN), Unit,
   the exact dimension set, ComparisonOperator, Threshold and TreatMissingData are honoured,
   and a single-metric ``Metrics`` query (MetricStat, no expression) is evaluated the same way;
+  with missing data treated as missing or ignored, the most recent N periods that have data
+  within a range of N + 2 periods are judged, as AWS's evaluation range does; evaluations of
+  an alarm never go back in time (a busy process may run one late);
 - lab time runs ``time_factor`` times faster than real time: a 60 s period lasts
   60 / time_factor real seconds;
 - every state change (evaluation or SetAlarmState) updates StateValue / StateReason /
   StateReasonData / StateUpdatedTimestamp, adds alarm history (DescribeAlarmHistory is
-  added), publishes AWS's alarm notification JSON to each SNS action of the new state (via
-  moto's SNS, so subscriptions get it), invokes Lambda actions, and puts a "CloudWatch
-  Alarm State Change" event on the default EventBridge bus.
+  added; Action items carry stateUpdateTimestamp and, for SNS, publishedMessage), publishes
+  AWS's alarm notification JSON to each SNS action of the new state (via moto's SNS, so
+  subscriptions get it), invokes Lambda actions, and puts a "CloudWatch Alarm State Change"
+  event on the default EventBridge bus.
 
 The AWS/VPN metrics (TunnelState, TunnelDataIn, TunnelDataOut) are published per tunnel
 with dimension sets {VpnId, TunnelIpAddress} and {TunnelIpAddress}, and per connection with
 {VpnId} (TunnelState there is the fraction of tunnels up), when the data plane reports and
-again every lab minute for every available connection (tunnels never reported are DOWN).
+again every lab minute for every available connection (tunnels never reported are DOWN); a
+late periodic publish fills in the lab minutes it missed (after the last telemetry report), so
+the series has one datapoint per lab minute, as AWS's has one per minute.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ COMPARISONS = {
 }
 VPN_NAMESPACE = "AWS/VPN"
 LAB_MINUTE = 60.0
+MAX_BACKFILL = 10  # lab minutes a late periodic publish fills in
+EVALUATION_RANGE_EXTRA = 2  # periods an alarm looks back beyond N for data (missing / ignore)
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -83,6 +91,24 @@ def _naive_utcnow() -> datetime.datetime:
 
 def real_period(period: float) -> float:
     return max(float(period) / float(lab_settings.get("time_factor")), 0.001)
+
+
+_scale = {"factor": None, "since": 0.0}
+
+
+def scale_since(now: float) -> float:
+    """When the current time_factor took effect (as first seen by an evaluation or PutMetricData).
+
+    Datapoints received before a change of time_factor were spaced for another time scale: a
+    window of the new scale must not reach back into them (after 120x -> 1x, a 4-minute window
+    would judge the seconds-old datapoints of a different run of lab minutes).
+    """
+    factor = float(lab_settings.get("time_factor"))
+    with _lock:
+        if _scale["factor"] != factor:
+            _scale["since"] = 0.0 if _scale["factor"] is None else now
+            _scale["factor"] = factor
+        return _scale["since"]
 
 
 _region_names: dict[str, str] = {}
@@ -185,27 +211,40 @@ def evaluate(backend: Any, alarm: Any, now: float | None = None) -> bool:
     if spec is None:
         return False
     now = time.time() if now is None else now
+    # a caller that was held up (a busy process) must not evaluate a window older than one
+    # already evaluated: AWS's evaluations move forward only
+    now = max(now, getattr(alarm, "lab_evaluated_at", 0.0))
+    alarm.lab_evaluated_at = now
     period = real_period(spec.period)
     evaluation_periods = max(int(alarm.evaluation_periods or 1), 1)
     to_alarm = max(int(alarm.datapoints_to_alarm or evaluation_periods), 1)
     compare, op_text = COMPARISONS[alarm.comparison_operator]
     threshold = float(alarm.threshold)
     treat = alarm.treat_missing_data or "missing"
+    # As AWS: with missing data treated as missing (or ignored) the alarm looks back over an
+    # evaluation range longer than N and judges the most recent N periods that have data, so a
+    # period left empty by timing does not turn a run of breaching datapoints into OK.
+    lookback = EVALUATION_RANGE_EXTRA if treat in ("missing", "ignore") else 0
+    range_periods = evaluation_periods + lookback
     with _lock:
         alarm.lab_next_eval = now + period
-        first_start = now - evaluation_periods * period
+        first_start = now - range_periods * period
+        cutoff = scale_since(now)
         data = [d for d in _series(backend, spec.namespace, spec.metric_name) if _matches(d, spec)]
-        buckets: list[list[Any]] = [[] for _period in range(evaluation_periods)]
+        buckets: list[list[Any]] = [[] for _period in range(range_periods)]
         for datum in data:
             ts = _epoch(datum.timestamp)
-            if first_start < ts <= now:
-                index = min(int((ts - first_start) / period), evaluation_periods - 1)
+            if first_start < ts <= now and getattr(datum, "lab_received", 0.0) >= cutoff:
+                index = min(int((ts - first_start) / period), range_periods - 1)
                 buckets[index].append(datum)
         windows = []  # oldest first: (lab timestamp of the window, value, sample count)
         for index, bucket in enumerate(buckets):
             start = first_start + index * period
             value = _statistic(bucket, spec) if bucket else None
             windows.append((start, value, len(bucket)))
+        if lookback:
+            with_data = [w for w in windows if w[1] is not None][-evaluation_periods:]
+            windows = with_data or windows[-evaluation_periods:]
         states: list[bool | None] = []
         for _start, value, _count in windows:
             if value is None:
@@ -290,10 +329,11 @@ MAX_SERIES = 20_000  # datapoints kept per metric for evaluation
 MAX_DATA = 200_000  # datapoints kept in moto's list (GetMetricStatistics, ListMetrics)
 
 
-def _index(backend: Any, datums: list[Any]) -> None:
+def _index(backend: Any, datums: list[Any], received: float = 0.0) -> None:
     """Index new datapoints by (namespace, metric name), so evaluation scans one metric."""
     index = backend.__dict__.setdefault("lab_metric_index", {})
     for datum in datums:
+        datum.lab_received = received
         series = index.setdefault((datum.namespace, datum.name), [])
         series.append(datum)
         if len(series) > MAX_SERIES:
@@ -482,14 +522,21 @@ def after_change(backend: Any, alarm: Any, previous: dict[str, Any]) -> None:
     )
     actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": alarm.insufficient_data_actions}
     if alarm.actions_enabled:
+        # as AWS: the action item names the state update it belongs to (epoch ms) and, for SNS,
+        # the message it published
+        state_ms = int(round(_epoch(alarm.state_updated_timestamp) * 1000))
         for arn in list(actions.get(new) or []):
+            published: str | None = None
             try:
-                result = _run_action(backend, alarm, previous, arn)
+                result, published = _run_action(backend, alarm, previous, arn)
             except Exception as exc:  # one broken action must not stop the others
                 log.exception("lab: alarm action %s failed", arn)
                 result = f"Failed to execute action {arn}. Received error: {exc}"
             outcome = "Succeeded" if result.startswith("Successfully") else "Failed"
-            add_history(backend, alarm, "Action", result, {"actionState": outcome, "notificationResource": arn})
+            data: dict[str, Any] = {"actionState": outcome, "stateUpdateTimestamp": state_ms, "notificationResource": arn}
+            if published is not None:
+                data["publishedMessage"] = published
+            add_history(backend, alarm, "Action", result, data)
     try:
         notify.put_event(
             backend.account_id,
@@ -510,13 +557,14 @@ def _loads(text: str) -> Any:
         return text
 
 
-def _run_action(backend: Any, alarm: Any, previous: dict[str, Any], arn: str) -> str:
+def _run_action(backend: Any, alarm: Any, previous: dict[str, Any], arn: str) -> tuple[str, str | None]:
+    """(history summary, the message published to SNS or None)."""
     service = arn.split(":")[2] if arn.count(":") >= 5 else ""
     if service == "sns":
-        message = alarm_notification(backend, alarm, previous)
+        message = json.dumps(alarm_notification(backend, alarm, previous))
         subject = f'{alarm.state_value}: "{alarm.name}" in {region_long_name(backend.region_name)}'[:100]
-        notify.publish_sns(arn, json.dumps(message), subject=subject)
-        return f"Successfully executed action {arn}"
+        notify.publish_sns(arn, message, subject=subject)
+        return f"Successfully executed action {arn}", message
     if service == "lambda":
         payload = {
             "source": "aws.cloudwatch",
@@ -527,8 +575,8 @@ def _run_action(backend: Any, alarm: Any, previous: dict[str, Any], arn: str) ->
             "alarmData": alarm_event_detail(alarm, previous),
         }
         notify.invoke_arn(arn, payload, source=f"alarm:{alarm.name}")
-        return f"Successfully executed action {arn}"
-    return f"Failed to execute action {arn}. The lab only runs SNS and Lambda alarm actions"
+        return f"Successfully executed action {arn}", None
+    return f"Failed to execute action {arn}. The lab only runs SNS and Lambda alarm actions", None
 
 
 # --------------------------------------------------------------------------- moto patches
@@ -582,14 +630,18 @@ def install() -> None:
     put_metric_data = CloudWatchBackend.put_metric_data
 
     def patched_put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        received = time.time()
+        scale_since(received)  # a time_factor change takes effect before these datapoints
         with _data_lock:
             before = len(self.metric_data)
             put_metric_data(self, namespace, metric_data)
-            _index(self, self.metric_data[before:])
-        names = {m.get("MetricName") for m in metric_data}
+            new = self.metric_data[before:]
+            _index(self, new, received)
         for alarm in list(self.alarms.values()):
             spec = _spec(alarm)
-            if spec is not None and spec.namespace == namespace and spec.metric_name in names:
+            # only the alarms these datapoints feed: the others wait for their period (evaluating
+            # them now, while the periodic publisher is late, would see a gap that is not there)
+            if spec is not None and spec.namespace == namespace and any(_matches(d, spec) for d in new):
                 evaluate(self, alarm)
 
     set_alarm_state = CloudWatchBackend.set_alarm_state
@@ -657,7 +709,8 @@ def tick(now: float | None = None) -> int:
         for alarm in list(getattr(backend, "alarms", {}).values()):
             if getattr(alarm, "lab_next_eval", 0.0) <= now:
                 try:
-                    changed += evaluate(backend, alarm, now)
+                    # the time of this evaluation, not of the tick's start (publishing may have taken long)
+                    changed += evaluate(backend, alarm, max(now, time.time()))
                 except Exception:
                     log.exception("lab: evaluating alarm %s failed", alarm.name)
     return changed
@@ -675,10 +728,13 @@ class VpnMetrics:
         self._tunnels: dict[str, dict[str, Any]] = {}
         # the first periodic publish comes one lab minute after start or reset
         self._last_publish = time.time()
+        # vpn_id -> when its telemetry was last reported: no backfilled minute goes before it
+        self._reported: dict[str, float] = {}
 
     def reset(self) -> None:
         with self._lock:
             self._tunnels.clear()
+            self._reported.clear()
             self._last_publish = time.time()
 
     def report(self, record: dict[str, Any], data_in: int | None = None, data_out: int | None = None) -> None:
@@ -700,6 +756,7 @@ class VpnMetrics:
                 entry["data_in"] = int(data_in)
             if data_out is not None:
                 entry["data_out"] = int(data_out)
+            self._reported[record["vpn_connection_id"]] = time.time()
         self.publish(only_vpn=record["vpn_connection_id"])
 
     @staticmethod
@@ -711,9 +768,17 @@ class VpnMetrics:
             return None
         return [c for c in ec2_vpn.lab_view() if c.get("state") == "available"]
 
-    def publish(self, only_vpn: str | None = None) -> int:
-        """Publish one datapoint per metric and dimension set; returns the datapoint count."""
+    def publish(self, only_vpn: str | None = None, now: float | None = None) -> int:
+        """Publish one datapoint per metric and dimension set; returns the datapoint count.
+
+        The periodic publish (``only_vpn`` None) stamps one datapoint per lab minute since the last
+        one, as AWS's series has one per minute however late it is delivered: when this process
+        is busy (GIL, a loaded machine) and the evaluator wakes up late, short lab periods would
+        otherwise see no data at all and the alarms flap to INSUFFICIENT_DATA.
+        """
         groups: dict[tuple[str, str, str], list[tuple[str, str, int, int]]] = {}
+        now = time.time() if now is None else now
+        stamps: list[float | None] = [None]
         with self._lock:
             connections = self._connections()
             for conn in connections or []:
@@ -732,25 +797,41 @@ class VpnMetrics:
                     key = (entry["account"], entry["region"], entry["vpn_id"])
                     groups.setdefault(key, []).append((ip, entry.get("status", "DOWN"), *self._deltas(entry)))
             if only_vpn is None:
-                self._last_publish = time.time()
+                minute = real_period(LAB_MINUTE)
+                missed = int((now - self._last_publish) / minute) if now > self._last_publish else 0
+                if missed > 1:
+                    # the minutes missed, within the longest window an alarm looks at; the traffic
+                    # counters' increase goes with the newest
+                    first = max(1, missed - MAX_BACKFILL + 1)
+                    stamps = [self._last_publish + i * minute for i in range(first, missed)] + [None]
+                self._last_publish = max(self._last_publish + missed * minute, now - minute)
         count = 0
         for (account, region, vpn_id), tunnels in groups.items():
             data = []
-            for ip, status, d_in, d_out in tunnels:
-                state = 1.0 if status == "UP" else 0.0
-                for dims in ([("VpnId", vpn_id), ("TunnelIpAddress", ip)], [("TunnelIpAddress", ip)]):
-                    dimensions = [{"Name": n, "Value": v} for n, v in dims]
-                    data += [
-                        {"MetricName": "TunnelState", "Value": state, "Dimensions": dimensions},
-                        {"MetricName": "TunnelDataIn", "Value": float(d_in), "Unit": "Bytes", "Dimensions": dimensions},
-                        {"MetricName": "TunnelDataOut", "Value": float(d_out), "Unit": "Bytes", "Dimensions": dimensions},
-                    ]
-            conn_dims = [{"Name": "VpnId", "Value": vpn_id}]
-            data += [
-                {"MetricName": "TunnelState", "Value": sum(1.0 for t in tunnels if t[1] == "UP") / len(tunnels), "Dimensions": conn_dims},
-                {"MetricName": "TunnelDataIn", "Value": float(sum(t[2] for t in tunnels)), "Unit": "Bytes", "Dimensions": conn_dims},
-                {"MetricName": "TunnelDataOut", "Value": float(sum(t[3] for t in tunnels)), "Unit": "Bytes", "Dimensions": conn_dims},
-            ]
+            reported = self._reported.get(vpn_id, 0.0)
+            for stamp in stamps:
+                if stamp is not None and stamp <= reported:
+                    continue  # the state before the last report is not known
+                extra = {} if stamp is None else {"Timestamp": _utc(stamp).replace(tzinfo=None)}
+                newest = stamp is None
+                for ip, status, d_in, d_out in tunnels:
+                    state = 1.0 if status == "UP" else 0.0
+                    d_in, d_out = (d_in, d_out) if newest else (0, 0)
+                    for dims in ([("VpnId", vpn_id), ("TunnelIpAddress", ip)], [("TunnelIpAddress", ip)]):
+                        dimensions = [{"Name": n, "Value": v} for n, v in dims]
+                        data += [
+                            {"MetricName": "TunnelState", "Value": state, "Dimensions": dimensions, **extra},
+                            {"MetricName": "TunnelDataIn", "Value": float(d_in), "Unit": "Bytes", "Dimensions": dimensions, **extra},
+                            {"MetricName": "TunnelDataOut", "Value": float(d_out), "Unit": "Bytes", "Dimensions": dimensions, **extra},
+                        ]
+                conn_dims = [{"Name": "VpnId", "Value": vpn_id}]
+                data += [
+                    {"MetricName": "TunnelState", "Value": sum(1.0 for t in tunnels if t[1] == "UP") / len(tunnels), "Dimensions": conn_dims, **extra},
+                    {"MetricName": "TunnelDataIn", "Value": float(sum(t[2] for t in tunnels) if newest else 0), "Unit": "Bytes",
+                     "Dimensions": conn_dims, **extra},
+                    {"MetricName": "TunnelDataOut", "Value": float(sum(t[3] for t in tunnels) if newest else 0), "Unit": "Bytes",
+                     "Dimensions": conn_dims, **extra},
+                ]
             publish_metric_data(account, region, VPN_NAMESPACE, data)
             count += len(data)
         return count
@@ -823,7 +904,7 @@ class Evaluator:
             now = time.time()
             try:
                 if VPN_METRICS.due(now):
-                    VPN_METRICS.publish()
+                    VPN_METRICS.publish(now=now)
                 tick(now)
             except Exception:
                 log.exception("lab: evaluator tick failed")

@@ -12,7 +12,9 @@ moto patches applied by ``install()``:
   handler in this process instead of docker: the zip is extracted to a temp dir, the
   handler module imported fresh, and ``handler(event, context)`` called in its own thread
   with the function's environment, fake credentials, its region and ``AWS_ENDPOINT_URL``
-  pointing back at the lab API, so boto3 inside the handler talks to the lab.
+  pointing back at the lab API, so boto3 inside the handler talks to the lab. Its output (START,
+  the handler's prints and log records, END, REPORT) goes to the CloudWatch Logs group
+  ``/aws/lambda/<function>``, one stream per invocation, as in AWS.
 
 Handler threads see their own environment: ``os.environ`` is replaced (on first use) by a
 mapping that gives each handler thread an overlay and every other thread the process
@@ -288,7 +290,7 @@ def _install_isolation() -> _ThreadEnviron:
             if threading.get_ident() in _handler_threads:
                 session = getattr(_session_local, "session", None)
                 if session is None:
-                    session = boto3.session.Session()
+                    session = _handler_session()
                     _session_local.session = session
                 return session
             return original()
@@ -298,6 +300,28 @@ def _install_isolation() -> _ThreadEnviron:
         handler.setFormatter(logging.Formatter("%(message)s"))
         logging.getLogger().addHandler(handler)
         return _environ
+
+
+_shared_loader: list[Any] = []
+
+
+def _handler_session() -> Any:
+    """A boto3 session from the handler's environment, sharing one botocore data loader.
+
+    Each handler run builds its clients anew, as a cold Lambda does; without a shared loader
+    every run parses the services' JSON models again, which costs seconds of CPU (and the GIL)
+    per run on a busy lab.
+    """
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    with _isolation_lock:
+        if not _shared_loader:
+            _shared_loader.append(botocore.loaders.create_loader())
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader[0])
+    return boto3.session.Session(botocore_session=core)
 
 
 _code_root: str | None = None
@@ -477,9 +501,12 @@ def run_handler(function: Any, event: Any, source: str = "invoke") -> tuple[str,
     )
     logs = "\n".join(lines)
     try:
+        # as Lambda does (its role may logs:CreateLogGroup): the group appears with the first run;
+        # moto's save_logs alone fails on a missing group
+        function.logs_backend.ensure_log_group(function.logs_group_name)
         function.save_logs(logs)
     except Exception:
-        pass
+        log.exception("lab: writing the logs of %s failed", function.function_name)
     _append(
         _invocations,
         {

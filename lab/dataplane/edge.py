@@ -41,6 +41,10 @@ def tunnel_swanctl(conn: dict, t: dict, box_dir: Path) -> tuple[str, str]:
     o = t["options"]
     ike = set(values(o["ike_versions"]))
     version = 2 if ike == {"ikev2"} else 1 if ike == {"ikev1"} else 0
+    dpd = max(int(o["dpd_timeout_seconds"]), 5)
+    # 1 s spared: charon keeps the time of the last packet in whole seconds
+    dpd_delay = max(1, dpd // 5 - 1)
+    dpd_wait = round((dpd - dpd // 5) / 4, 2)
     p1, p2 = int(o["phase1_lifetime_seconds"]), int(o["phase2_lifetime_seconds"])
     margin = int(o["rekey_margin_time_seconds"])
     fuzz = int(o["rekey_fuzz_percentage"])
@@ -62,17 +66,19 @@ def tunnel_swanctl(conn: dict, t: dict, box_dir: Path) -> tuple[str, str]:
         "rekey_time": max(p2 - margin, 60), "life_time": p2,
         "rand_time": max(1, min(margin * fuzz // 100, margin - 1)),
         "replay_window": int(o["replay_window_size"]),
-        "dpd_delay": 0 if action == "none" else 10,
+        # DPD goes out dpd/5 - 1 s after the last packet received, then 4 equal waits of dpd/5
+        # (below): the peer is declared dead within DPD-timeout seconds of going silent
+        "dpd_delay": 0 if action == "none" else dpd_delay,
         "dpd_action": "restart" if action == "restart" else "clear",
         "start_action": "start" if str(o["startup_action"]).lower() == "start" else "none",
         "keyingtries": 0,
         "updown": str(box_dir / "updown.sh"),
     })
     # IKEv2 has no DPD timeout setting: the retransmission schedule is the timeout, and it is
-    # per daemon, so each tunnel gets its own (base 1.0: tries+1 equal waits add up to it)
-    dpd = max(int(o["dpd_timeout_seconds"]), 5)
-    sconf = strongswan.render_strongswan_conf(box_dir, retransmit_timeout=round(dpd / 5, 2),
-                                              retransmit_tries=4, retransmit_base=1.0)
+    # per daemon, so each tunnel gets its own (base 1.0: the DPD delay and tries+1 equal waits
+    # add up to it)
+    sconf = strongswan.render_strongswan_conf(box_dir, retransmit_timeout=dpd_wait,
+                                              retransmit_tries=3, retransmit_base=1.0)
     return conf, sconf
 
 
@@ -159,7 +165,7 @@ def reconcile(state: State, conns: list[dict]) -> dict:
             ip_batch(grec["ns"], [f"addr replace {t['vgw_inside_ip']}/30 dev {A.vgw_tunnel_dev(n)}",
                                   f"link set {A.vgw_tunnel_dev(n)} up"])
             rec = e["tunnels"][ip] = {"n": n, "ns": ns, "gw": gw, "dir": str(box_dir)}
-        rec.update({"vpn": c["id"], "tunnel": i, "inside_cidr": t["inside_cidr"],
+        rec.update({"vpn": c["id"], "tunnel": i, "inside_cidr": t["inside_cidr"], "cgw_ip": c["cgw_ip"],
                     "cgw_inside_ip": t["cgw_inside_ip"], "vgw_inside_ip": t["vgw_inside_ip"],
                     "static": c["static"], "routes": c["routes"]})
         try:

@@ -103,9 +103,22 @@ def status(state_dir: str) -> dict:
         "tunnel_errors": {ip: r["error"] for ip, r in state.data["edge"].get("tunnels", {}).items() if r.get("error")},
         "bgp_routes": routes,
         "sites": {n: {"cgw_ip": s["cgw_ip"], "lan": s["lan"], "device": s["ns"],
-                      "lan_host": s["lan_host"], "vpn_connection_id": s.get("vpn_connection_id")}
+                      "lan_host": s["lan_host"], "lan_host_ip": s.get("lan_host_ip"),
+                      "vpn_connection_id": s.get("vpn_connection_id"), **_vpc_host(state, s)}
                   for n, s in state.data["sites"].items()},
     }
+
+
+def _vpc_host(state, site: dict) -> dict:
+    """The VPC host namespace behind the site's VPN gateway (the failover test's VPC probe):
+    the gateway of the edge tunnels whose customer gateway is the site's, else the only one."""
+    gateways = state.data["edge"].get("gateways", {})
+    tunnels = state.data["edge"].get("tunnels", {}).values()
+    gws = {t["gw"] for t in tunnels if t.get("cgw_ip") == site["cgw_ip"]}
+    if not gws and len(gateways) == 1:
+        gws = set(gateways)
+    rec = gateways.get(min(gws)) if gws else None
+    return {"vpc_host": rec.get("vpc_host") if rec else None, "vpc_host_ip": rec.get("vpc_host_ip") if rec else None}
 
 
 def wait_edge_up(state_dir: str, timeout: float = 30, vpn_ids: list[str] | None = None) -> list[dict]:

@@ -25,14 +25,20 @@ def verify_report(facts):
         raise AnsibleFilterError(f"verify_report: {e}") from e
 
 
-def verify_report_html(report):
-    """One site's report as a self-contained HTML page."""
-    return render_html(report)
+def verify_report_html(report, failover=None):
+    """One site's report as a self-contained HTML page, with its failover test when given."""
+    if not isinstance(report, dict):
+        raise AnsibleFilterError(f"verify_report_html expects a dict, got {type(report).__name__}")
+    if failover is not None and not isinstance(failover, dict):
+        raise AnsibleFilterError(f"verify_report_html: failover must be a failover report (dict), got {type(failover).__name__}")
+    return render_html(report, failover)
 
 
-def verify_index_html(reports):
-    """The index page over the reports of all sites."""
-    return render_index(list(reports))
+def verify_index_html(reports, failovers=None):
+    """The index page over the reports of all sites, with their failover results when given."""
+    if failovers is not None and not isinstance(failovers, (dict, list)):
+        raise AnsibleFilterError(f"verify_index_html: failovers must be a list or a dict, got {type(failovers).__name__}")
+    return render_index(list(reports), failovers)
 
 
 class FilterModule:

@@ -1,6 +1,7 @@
 """The on-prem chain in the lab: tunnel down -> CloudWatch alarm -> SNS -> SQS -> ansible-rulebook
-(the collection's vpn_events source and tunnel_events rulebook) -> playbooks/on_tunnel_event.yml ->
-the device's routes and nftables object follow; recovery reverses it; reports/<site>/events.json.
+(the collection's vpn_events source and tunnel_events rulebook, started by tests/integration/rulebook.py)
+-> playbooks/on_tunnel_event.yml -> the device's routes and nftables object follow; recovery reverses it;
+reports/<site>/events.json. Each step is proven and timed by roles/failover_test's chain.yml.
 
 The device is a network namespace holding the two tunnel interfaces with the connection's inside
 addresses (what roles/strongswan leaves on a device), reached with the sitevpn.aws.netns connection.
@@ -11,25 +12,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+from rulebook import missing, rulebook
+from sitevpn_playbook import run_playbook
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-RULEBOOK = ROOT / "extensions" / "eda" / "rulebooks" / "tunnel_events.yml"
 QUEUE = "sitevpn-vpn-events"
 VPC = "10.0.0.0/16"
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("nft") or not (BIN / "ansible-rulebook").exists() or not shutil.which("java"),
+    os.geteuid() != 0 or not shutil.which("nft") or missing() is not None,
     reason="needs root, nft, java and ansible-rulebook in the venv",
 )
 
@@ -103,16 +101,17 @@ def _records(path):
         return []
 
 
-def _wait(predicate, timeout, what, proc, log):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout} s; ansible-rulebook output:\n{log.read_text()[-6000:]}")
+def _chain(lab, inventory, tmp_path, phase, since, plan, tunnel):
+    """roles/failover_test's chain.yml with the on-prem step (no failover Lambda in this lab)."""
+    out = tmp_path / f"chain-{phase}.json"
+    run = run_playbook("chain/main.yml", lab.url, {
+        "chain_phase": phase, "chain_since": since, "chain_tunnel_ip": tunnel["peer_outside_ip"],
+        "chain_connection_id": plan["vpn_connection_id"], "chain_output": str(out),
+        "failover_test_onprem_events": True, "failover_test_chain_function_name": "",
+        "failover_test_chain_timeout": 60, "failover_test_chain_onprem_timeout": 150, "failover_test_chain_delay": 0.5},
+        inventory=inventory, timeout=400)
+    assert run.rc == 0, run.output
+    return {s["step"]: s for s in json.loads(out.read_text())}
 
 
 def test_tunnel_down_and_up_reach_the_device_through_the_rulebook(lab, plan, device, tmp_path, record_property):
@@ -124,54 +123,36 @@ def test_tunnel_down_and_up_reach_the_device_through_the_rulebook(lab, plan, dev
         "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing", "sitevpn_vpc_cidr": VPC,
         "sitevpn_reports_dir": str(tmp_path / "reports"), "tunnel_event_state_dir": str(tmp_path / "state"),
     }}}}))
-    variables = tmp_path / "vars.yml"
-    variables.write_text(json.dumps({
-        "sitevpn_eda_queue_name": QUEUE, "sitevpn_eda_region": "us-east-1", "sitevpn_eda_endpoint_url": lab.url,
-        "sitevpn_eda_access_key": "testing", "sitevpn_eda_secret_key": "testing",
-        "sitevpn_eda_escalation_playbook": "sitevpn.aws.on_tunnel_escalation"}))
     # both tunnels up and their alarms settled (INSUFFICIENT_DATA -> OK) before the rulebook starts
-    cloudwatch, sqs = lab.client("cloudwatch"), lab.client("sqs")
+    cloudwatch = lab.client("cloudwatch")
     for tunnel in plan["tunnels"]:
         lab.telemetry(tunnel["peer_outside_ip"], "UP")
     lab.wait_for(lambda: {a["StateValue"] for a in cloudwatch.describe_alarms()["MetricAlarms"]} == {"OK"}, timeout=30)
-    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"])
-    log = tmp_path / "rulebook.log"
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_COLLECTIONS_PATH=str(Path(sys.modules["ansible_collections"].__path__[0]).parent), PATH=f"{BIN}:{os.environ['PATH']}")
-    with log.open("w") as out:
-        proc = subprocess.Popen([str(BIN / "ansible-rulebook"), "-r", str(RULEBOOK), "-i", str(inventory), "--vars", str(variables),
-                                 "--print-events"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     events = tmp_path / "reports" / "site-static" / "events.json"
     t1, t2 = plan["tunnels"]
 
-    def tunnel1(state):
-        return [r for r in _records(events) if r["tunnel_outside_ip"] == t1["peer_outside_ip"] and r["state"] == state]
-
-    try:
-        time.sleep(8)  # ansible-rulebook (and its JVM) starting; events would wait in the queue anyway
+    # no lab data plane here: the inventory above names the device (state_dir: an empty lab)
+    with rulebook(lab.url, state_dir=tmp_path / "no-lab", inventory=inventory, workdir=tmp_path / "eda") as eda:
         down_at = time.time()
         lab.telemetry(t1["peer_outside_ip"], "DOWN")
-        _wait(lambda: tunnel1("DOWN"), 120, "the DOWN event on the device", proc, log)
-        reaction = time.time() - down_at
+        down = _chain(lab, inventory, tmp_path, "down", down_at, plan, t1)
+        assert [s["step"] for s in down.values()] == ["alarm ALARM", "SNS notification (ALARM)", "on-prem reaction: routes + firewall object"]
+        assert all(s["ok"] for s in down.values()), (down, eda.output()[-6000:])
         assert _routes(device) == [(VPC, t2["peer_inside_ip"], "vti2")]
         assert _carrier(device) == ["vti2"]
         up_at = time.time()
         lab.telemetry(t1["peer_outside_ip"], "UP")
-        _wait(lambda: tunnel1("UP"), 120, "the UP event on the device", proc, log)
-        recovery = time.time() - up_at
+        up = _chain(lab, inventory, tmp_path, "restore", up_at, plan, t1)
+        assert all(s["ok"] for s in up.values()), (up, eda.output()[-6000:])
         assert _routes(device) == [] and _carrier(device) == ["vti1"]
-        records = _records(events)
-        assert [(r["state"], r["tunnel_outside_ip"], r["ok"]) for r in records] == [
-            ("DOWN", t1["peer_outside_ip"], True), ("UP", t1["peer_outside_ip"], True)], records
-        assert records[0]["action"] == "VPC prefixes moved to tunnel2" and records[1]["action"] == "VPC prefixes back on tunnel1"
-        record_property("eda_down_to_device_s", round(reaction, 1))
-        record_property("eda_up_to_device_s", round(recovery, 1))
-        print(f"\ntunnel down -> device reaction {reaction:.1f} s; up -> restored {recovery:.1f} s")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    assert not eda.alive()
+    records = _records(events)
+    assert [(r["state"], r["tunnel_outside_ip"], r["ok"]) for r in records] == [
+        ("DOWN", t1["peer_outside_ip"], True), ("UP", t1["peer_outside_ip"], True)], records
+    assert records[0]["action"] == "VPC prefixes moved to tunnel2" and records[1]["action"] == "VPC prefixes back on tunnel1"
+    reaction = down["on-prem reaction: routes + firewall object"]["seconds"]
+    recovery = up["on-prem reaction: routes + firewall object"]["seconds"]
+    record_property("eda_down_to_alarm_s", down["alarm ALARM"]["seconds"])
+    record_property("eda_down_to_device_s", reaction)
+    record_property("eda_up_to_device_s", recovery)
+    print(f"\ntunnel down -> alarm {down['alarm ALARM']['seconds']} s, device reaction {reaction} s; up -> restored {recovery} s")
