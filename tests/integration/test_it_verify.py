@@ -44,7 +44,8 @@ def fixture_lab_env(tmp_path, monkeypatch):
 
 
 def verify(url, reports):
-    return run_playbook(ROOT / "playbooks" / "verify.yml", url, {"verify_reports_dir": str(reports)},
+    # no settling: the test waits itself where it must, and judges broken tunnels at once
+    return run_playbook(ROOT / "playbooks" / "verify.yml", url, {"verify_reports_dir": str(reports), "verify_settle_seconds": 0},
                         inventory=INVENTORY, timeout=120)
 
 
@@ -96,6 +97,24 @@ def test_verify_passes_then_names_the_broken_tunnel(lab_env):
     assert broken["tunnels"][1]["ike_state"] == "down"
     assert not any(m.startswith("tunnel 1 ") for m in broken["messages"]), broken["messages"]
     assert json.loads((reports / "site-static" / "verify.json").read_text())["ok"] is True
+
+    # stop advertising the site's prefix on site-bgp: verify names the tunnel and the missing route
+    device = status["sites"]["site-bgp"]["device"]
+    subprocess.run(["ip", "netns", "exec", device, "vtysh", "-N", device, "-c", "configure terminal", "-c", "router bgp 65000",
+                    "-c", "address-family ipv4 unicast", "-c", "no network 172.16.0.0/16"], capture_output=True, check=True)
+    tunnel1_ip = bgp["tunnels"][0]["outside_ip"]
+    deadline = time.monotonic() + 30
+    while True:
+        unadvertised = verify(url, reports)
+        messages = json.loads((reports / "site-bgp" / "verify.json").read_text())["messages"]
+        if "site-bgp: site prefix 172.16.0.0/16 is not propagated into the VPC route tables" in messages \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert unadvertised.rc != 0
+    # the AWS side names it: no route accepted over tunnel 1, the prefix missing from the VPC
+    assert "site-bgp: site prefix 172.16.0.0/16 is not propagated into the VPC route tables" in messages, messages
+    assert any(m.startswith(f"tunnel 1 ({tunnel1_ip}): IKE up") and "AWS accepted no routes" in m for m in messages), messages
 
     down = run_playbook(ROOT / "playbooks" / "lab_down.yml", url, inventory=INVENTORY)
     assert down.rc == 0, down.output
