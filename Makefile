@@ -61,7 +61,7 @@ changelog: venv
 	$(BIN)/python scripts/sanity.py --test changelog
 
 test: setup
-	$(BIN)/python -m pytest -q tests/unit lab/tests tests/integration
+	$(BIN)/python -m pytest -q --durations=20 tests/unit lab/tests tests/integration
 	$(MAKE) --no-print-directory sanity lint
 
 bench: setup

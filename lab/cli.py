@@ -26,6 +26,7 @@ from pathlib import Path
 
 from lab.dataplane import addressing, connections, device, lab
 from lab.dataplane.netns import LabError
+from lab.api.cli import parse_settings
 from lab.api.state import API_NAME, StateDir
 from lab.dataplane.state import default_state_dir, locked
 
@@ -113,13 +114,30 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _apply_settings(url: str, wanted: dict) -> bool:
+    """PUT the settings of WANTED that the running lab API does not have; True if any."""
+    with urllib.request.urlopen(f"{url}/_lab/settings", timeout=5) as resp:
+        current = json.load(resp)
+    differ = {k: v for k, v in wanted.items() if current.get(k) != v
+              and not (isinstance(v, (int, float)) and isinstance(current.get(k), (int, float)) and float(v) == float(current[k]))}
+    if not differ:
+        return False
+    req = urllib.request.Request(f"{url}/_lab/settings", data=json.dumps(differ).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        resp.read()
+    return True
+
+
 def api_start(state_dir: str, port: int, settings: str | None, timeout: float) -> dict:
     """Start the lab API detached from this process (its own session, log in the state dir).
 
-    Idempotent: a lab API already answering on that port is left alone."""
+    Idempotent: a lab API already answering on that port keeps running; it is only given the
+    settings asked for that it does not have yet."""
     url = f"http://127.0.0.1:{port}"
     if _healthy(url):
-        return {"changed": False, "url": url, "pid": (StateDir(state_dir).process(API_NAME) or {}).get("pid")}
+        changed = _apply_settings(url, parse_settings(settings)) if settings else False
+        return {"changed": changed, "url": url, "pid": (StateDir(state_dir).process(API_NAME) or {}).get("pid")}
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "lab.api.cli", "--host", "127.0.0.1", "--port", str(port), "--state-dir", str(state_dir)]
     if settings:

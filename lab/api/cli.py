@@ -20,7 +20,7 @@ from typing import Any
 DEFAULT_PORT = 4599
 
 
-def _settings(value: str | None) -> dict[str, Any]:
+def parse_settings(value: str | None) -> dict[str, Any]:
     if not value:
         return {}
     if value.startswith("@"):
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         server = LabServer(
             host=args.host,
             port=args.port,
-            settings=_settings(args.settings),
+            settings=parse_settings(args.settings),
             state_dir=str(StateDir(args.state_dir).path),
             verbose=args.verbose,
         )

@@ -112,3 +112,21 @@ def test_down_never_signals_a_reused_pid(tmp_path):
 def test_state_names_cannot_escape_the_directory(tmp_path):
     with pytest.raises(ValueError):
         StateDir(tmp_path).record("netns", "../etc")
+
+
+def test_api_start_gives_a_running_lab_the_settings_it_lacks(tmp_path):
+    from lab.api import settings as lab_settings
+    from lab.api.server import LabServer
+    from lab.cli import api_start
+
+    try:
+        with LabServer(host="127.0.0.1", port=0) as server:
+            first = api_start(str(tmp_path), server.port, '{"time_factor": 120}', 5)
+            assert first["changed"] is True and first["url"] == server.url
+            assert _get(f"{server.url}/_lab/settings")["time_factor"] == 120.0
+            # the same settings again (120 == 120.0), or none: nothing to do
+            assert api_start(str(tmp_path), server.port, '{"time_factor": 120.0}', 5)["changed"] is False
+            assert api_start(str(tmp_path), server.port, None, 5)["changed"] is False
+            assert _get(f"{server.url}/_lab/settings")["time_factor"] == 120.0
+    finally:
+        lab_settings.reset()  # the settings are the process's: leave them as found for the next test

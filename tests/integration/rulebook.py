@@ -10,8 +10,8 @@
 Starts `ansible-rulebook -r extensions/eda/rulebooks/tunnel_events.yml --print-events` the way
 `make eda` does (the collection's sitevpn.aws.vpn_events source through ANSIBLE_COLLECTIONS_PATH),
 with the lab inventory plus a small overlay inventory that points the playbook at this lab: the
-lab's API URL (the inventory's group_vars name port 4599), the device namespace of each site (from
-`sitevpn-lab --state-dir DIR status`), the reports directory and a private tunnel_event state dir.
+lab's API URL (the inventory's group_vars name port 4599), the reports directory and a private
+tunnel_event state dir; the playbook finds the lab's device namespaces itself (SITEVPN_LAB_STATE_DIR).
 The SQS queue is purged first (what earlier runs left there would be replayed), and the context is
 entered once the source polls the queue. On exit the process group started here is stopped by its
 PID (SIGTERM, then SIGKILL), whatever happened.
@@ -78,19 +78,6 @@ def _receives(url: str) -> int:
         return -1
 
 
-def _lab_sites(state_dir: str | None) -> dict:
-    """{site: device namespace} of the lab's data plane (empty without one)."""
-    cmd = [str(BIN / "sitevpn-lab")] + (["--state-dir", str(state_dir)] if state_dir else []) + ["status"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
-    if proc.returncode != 0:
-        return {}
-    try:
-        sites = json.loads(proc.stdout).get("sites") or {}
-    except ValueError:
-        return {}
-    return {name: site["device"] for name, site in sites.items() if isinstance(site, dict) and site.get("device")}
-
-
 def _purge(url: str, queue: str, region: str) -> None:
     import boto3
 
@@ -120,24 +107,23 @@ def rulebook(url, *, state_dir=None, reports_dir=None, inventory=INVENTORY, work
 
     ``state_dir``: the lab's SITEVPN_LAB_STATE_DIR (default: the environment's); ``reports_dir``:
     where on_tunnel_event.yml writes reports/<site>/events.json (give the same as the playbooks'
-    sitevpn_reports_dir); ``host_vars``: more variables for every site of the overlay.
+    sitevpn_reports_dir); ``host_vars``: more variables for the sites (group vars of the overlay).
     """
     state_dir = state_dir or os.environ.get("SITEVPN_LAB_STATE_DIR")
     work = Path(workdir or tempfile.mkdtemp(prefix="sitevpn-rulebook-"))
     work.mkdir(parents=True, exist_ok=True)
-    devices = _lab_sites(state_dir)
-    overlay_hosts = {}
-    for site, namespace in devices.items():
-        overlay_hosts[site] = {
-            "sitevpn_netns": namespace,
-            "ansible_python_interpreter": sys.executable,
-            "sitevpn_aws_endpoint_url": url,
-            "tunnel_event_state_dir": str(work / "device-state"),
-            **({"sitevpn_reports_dir": str(reports_dir)} if reports_dir else {}),
-            **(host_vars or {}),
-        }
-    # ansible-rulebook takes one inventory (and copies it per run): the lab's, plus the overlay,
-    # whose host variables win over the copied group_vars
+    # what points the playbook at this lab (the inventory's group_vars name port 4599); the lab's
+    # device namespaces it finds itself (roles/lab tasks_from device_netns, SITEVPN_LAB_STATE_DIR)
+    overlay_vars = {
+        "ansible_python_interpreter": sys.executable,
+        "sitevpn_aws_endpoint_url": url,
+        "tunnel_event_state_dir": str(work / "device-state"),
+        **({"sitevpn_reports_dir": str(reports_dir)} if reports_dir else {}),
+        **(host_vars or {}),
+    }
+    # ansible-rulebook takes one inventory (and copies it per run): the lab's, plus the overlay as
+    # group_vars of `sites`, which win over the copied group_vars/all.yml (inventory host vars
+    # still win over it)
     combined = work / "inventory"
     shutil.rmtree(combined, ignore_errors=True)
     source = Path(inventory)
@@ -149,8 +135,9 @@ def rulebook(url, *, state_dir=None, reports_dir=None, inventory=INVENTORY, work
         for sibling in ("group_vars", "host_vars"):
             if (source.parent / sibling).is_dir():
                 shutil.copytree(source.parent / sibling, combined / sibling)
-    overlay = combined / "zz-overlay.yml"
-    overlay.write_text(json.dumps({"sites": {"hosts": overlay_hosts}} if overlay_hosts else {"all": {}}))
+    overlay = combined / "group_vars" / "sites" / "zz-rulebook-overlay.yml"
+    overlay.parent.mkdir(parents=True, exist_ok=True)
+    overlay.write_text(json.dumps(overlay_vars))
     variables = work / "vars.yml"
     variables.write_text(json.dumps({
         "sitevpn_eda_queue_name": queue, "sitevpn_eda_region": region, "sitevpn_eda_endpoint_url": url,

@@ -2,11 +2,14 @@
 provisioned, the lab's data plane (AWS edge, device namespaces) is built where this machine can
 run it, the devices are configured (every tunnel UP), verified, and failover-tested on both sites
 in parallel (graceful and silent, pings both ways, within the issue's bounds, device left as
-found); a second run changes nothing and passes again; playbooks/lab_down.yml leaves nothing
-behind."""
+found), with the monitoring chain proven at each step (alarm, SNS, Lambda; the lab's clock runs
+120 times faster for CloudWatch); a second run, with ansible-rulebook consuming the tunnel events,
+changes nothing, passes again and proves the on-prem reaction too; playbooks/lab_down.yml leaves
+nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -20,6 +23,7 @@ import pytest
 
 from lab.dataplane.lab import missing_tools
 from lab.dataplane.netns import existing_namespaces
+from rulebook import missing as rulebook_missing, rulebook
 from secrets_scan import default_roots, find_leaks, lab_psks
 from sitevpn_playbook import BIN, ROOT, run_playbook
 
@@ -80,8 +84,16 @@ def changed_tasks(output: str) -> list[str]:
     return names
 
 
-def check_failover(reports: Path) -> dict:
-    """Both lab sites, both modes, within the bounds; returns {site: report}."""
+AWS_CHAIN = {
+    "down": ["alarm ALARM", "SNS notification (ALARM)", "Lambda reaction record"],
+    "restore": ["alarm OK", "SNS notification (OK)", "Lambda recovery record"],
+}
+ONPREM_STEP = "on-prem reaction: routes + firewall object"
+
+
+def check_failover(reports: Path, onprem: bool = False) -> dict:
+    """Both lab sites, both modes, within the bounds, each step of the monitoring chain proven (and
+    of the on-prem reaction with ONPREM); returns {site: report}."""
     out = {}
     for site, routing in (("site-bgp", "bgp"), ("site-static", "static")):
         rep = json.loads((reports / site / "failover.json").read_text())
@@ -103,6 +115,12 @@ def check_failover(reports: Path) -> dict:
             assert set(m["directions"]) == {"lan_to_vpc", "vpc_to_lan"}
             assert all(d["recovery_seconds"] is not None for d in m["directions"].values())
             assert m["path"]["device_out"] and m["path"]["device_in"] and m["path"]["aws_side"]
+            # tunnel 1 down -> its alarm -> SNS -> the Lambda, and back after the restore, each timed
+            for phase, steps in AWS_CHAIN.items():
+                done = [c for c in m["chain"] if c["phase"] == phase]
+                want = steps + ([ONPREM_STEP] if onprem else [])
+                assert [c["step"] for c in done] == want, (site, m["mode"], phase, done)
+                assert all(c["ok"] and c["seconds"] is not None for c in done), (site, m["mode"], done)
         # at most 1 ping lost per 10/s stream (both streams lose it at the same moment)
         assert all(d["lost"] <= 1 for d in modes["graceful"]["directions"].values()), modes["graceful"]
         bound = (30 if routing == "bgp" else 30) + 1   # negotiated hold time / DPD timeout + 1 s
@@ -111,6 +129,20 @@ def check_failover(reports: Path) -> dict:
         assert (reports / site / "verify.html").read_text().count("<svg") >= 2
         out[site] = rep
     return out
+
+
+def check_events(reports: Path) -> None:
+    """reports/<site>/events.json of the rulebook's playbook: per failover mode, tunnel 1's DOWN then
+    UP, applied on the device (static site: the VPC routes moved to tunnel 2 and back)."""
+    for site in ("site-bgp", "site-static"):
+        records = json.loads((reports / site / "events.json").read_text())
+        applied = [(r["state"], r["action"]) for r in records if r["ok"] and not r["action"].startswith("ignored")]
+        assert all(r["ok"] for r in records), records
+        assert [state for state, _ in applied] == ["DOWN", "UP", "DOWN", "UP"], records   # graceful, then silent
+        assert len({r["tunnel_outside_ip"] for r in records}) == 1
+        if site == "site-static":
+            assert {action for state, action in applied if state == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
+            assert {action for state, action in applied if state == "UP"} == {"VPC prefixes back on tunnel1"}, records
 
 
 def our_namespaces() -> list[str]:
@@ -127,9 +159,8 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(scratch))
     since = time.time() - 1
     reports = lab_env["state_dir"].parent / "reports"
-    # the monitoring chain of the failover test is proven by its own test
     extra = {"sitevpn_lab_dataplane": dataplane, "verify_reports_dir": str(reports),
-             "failover_test_reports_dir": str(reports), "failover_test_chain": False}
+             "failover_test_reports_dir": str(reports)}
     url = lab_env["url"]
 
     first = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
@@ -165,12 +196,25 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
 
     for name in ("ANSIBLE_VERBOSITY", "ANSIBLE_LOG_PATH"):
         monkeypatch.delenv(name)
-    again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
-    assert again.rc == 0, again.output
+    # the second run with the on-prem consumer of the tunnel events running (issue 8's chain)
+    onprem = dataplane and rulebook_missing() is None
+    with contextlib.ExitStack() as stack:
+        if onprem:
+            eda = stack.enter_context(rulebook(url, state_dir=lab_env["state_dir"], reports_dir=reports, workdir=tmp_path / "eda"))
+        again = run_playbook(ROOT / "site.yml", url, {**extra, "failover_test_onprem_events": onprem},
+                             inventory=INVENTORY, timeout=900)
+        assert again.rc == 0, again.output + (eda.output()[-6000:] if onprem else "")
     assert again.total_changed == 0, changed_tasks(again.output)
     if dataplane:
-        second = check_failover(reports)
+        second = check_failover(reports, onprem=onprem)
         assert all(second[s]["time"] != first_reports[s]["time"] for s in second)   # it ran again
+    if onprem:
+        check_events(reports)
+    if dataplane:
+        for site, rep in second.items():
+            for m in rep["modes"]:
+                steps = ", ".join(f"{c['phase']} {c['step']} {c['seconds']} s" for c in m["chain"])
+                print(f"\n{site} {m['mode']}: {steps}")
 
     down = run_playbook(ROOT / "playbooks" / "lab_down.yml", url, inventory=INVENTORY)
     assert down.rc == 0, down.output
