@@ -60,9 +60,10 @@ sanity: venv
 changelog: venv
 	$(BIN)/python scripts/sanity.py --test changelog
 
+# Every test, then the offline checks side by side (each one's output kept in one piece).
 test: setup
 	$(BIN)/python -m pytest -q --durations=20 tests/unit lab/tests tests/integration
-	$(MAKE) --no-print-directory sanity lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target sanity lint
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -4,7 +4,8 @@ run it, the devices are configured (every tunnel UP), verified, and failover-tes
 in parallel (graceful and silent, pings both ways, within the issue's bounds, device left as
 found), with the monitoring chain proven at each step (alarm, SNS, Lambda; the lab's clock runs
 120 times faster for CloudWatch); a second run, with ansible-rulebook consuming the tunnel events,
-changes nothing, passes again and proves the on-prem reaction too; playbooks/lab_down.yml leaves
+changes nothing, passes again and proves the on-prem reaction too; playbooks/verify.yml then names
+a tunnel broken on purpose and a site prefix no longer advertised; playbooks/lab_down.yml leaves
 nothing behind."""
 
 from __future__ import annotations
@@ -136,13 +137,78 @@ def check_events(reports: Path) -> None:
     UP, applied on the device (static site: the VPC routes moved to tunnel 2 and back)."""
     for site in ("site-bgp", "site-static"):
         records = json.loads((reports / site / "events.json").read_text())
-        applied = [(r["state"], r["action"]) for r in records if r["ok"] and not r["action"].startswith("ignored")]
+        applied = [r for r in records if r["ok"] and not r["action"].startswith("ignored")]
         assert all(r["ok"] for r in records), records
-        assert [state for state, _ in applied] == ["DOWN", "UP", "DOWN", "UP"], records   # graceful, then silent
+        assert [r["state"] for r in applied] == ["DOWN", "UP", "DOWN", "UP"], records   # graceful, then silent
         assert len({r["tunnel_outside_ip"] for r in records}) == 1
         if site == "site-static":
-            assert {action for state, action in applied if state == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
-            assert {action for state, action in applied if state == "UP"} == {"VPC prefixes back on tunnel1"}, records
+            assert {r["action"] for r in applied if r["state"] == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
+            assert {r["action"] for r in applied if r["state"] == "UP"} == {"VPC prefixes back on tunnel1"}, records
+
+
+def check_verify_reports(reports: Path) -> None:
+    """What site.yml's verify wrote for both sites: every check of every tunnel passed."""
+    bgp = json.loads((reports / "site-bgp" / "verify.json").read_text())
+    static = json.loads((reports / "site-static" / "verify.json").read_text())
+    assert bgp["ok"] is True and static["ok"] is True
+    assert len(bgp["tunnels"]) == 2
+    for tunnel in bgp["tunnels"]:
+        assert tunnel["aws_status"] == "UP" and tunnel["ike_state"] == "up" and tunnel["bgp_state"] == "established"
+        assert tunnel["prefixes_received"] >= 1 and tunnel["prefixes_advertised"] >= 1
+    assert "172.16.0.0/16" in bgp["propagated_routes"]
+    assert bgp["ping_ok"] is True and static["ping_ok"] is True and bgp["best_path_ok"] is True
+    assert static["static_routes"] == [{"destination_cidr_block": "172.17.0.0/16", "state": "available"}]
+    assert (reports / "site-bgp" / "verify.html").read_text().startswith("<!DOCTYPE html>")
+    index = (reports / "index.html").read_text()
+    assert "site-bgp/verify.html" in index and "site-static/verify.html" in index
+
+
+def verify(url, reports):
+    # no settling: broken tunnels are judged at once
+    return run_playbook(ROOT / "playbooks" / "verify.yml", url, {"verify_reports_dir": str(reports), "verify_settle_seconds": 0},
+                        inventory=INVENTORY, timeout=120)
+
+
+def check_verify_names_what_breaks(url, reports: Path, state_dir: Path) -> None:
+    """playbooks/verify.yml with tunnel 2 of site-bgp broken on purpose fails naming tunnel 2 and its
+    outside IP; with the site's prefix no longer advertised it names tunnel 1 and the missing route."""
+    bgp = json.loads((reports / "site-bgp" / "verify.json").read_text())
+    # cut tunnel 2's crypto box off the device, then drop its SAs
+    status = json.loads(subprocess.run([str(BIN / "sitevpn-lab"), "--state-dir", str(state_dir), "status"],
+                                       capture_output=True, text=True, check=True).stdout)
+    device = status["sites"]["site-bgp"]["device"]
+    box = device + "t2"
+    subprocess.run(["ip", "-n", box, "link", "set", "out0", "down"], check=True)
+    subprocess.run(["ip", "netns", "exec", device, "swanctl", "--terminate", "--ike", "tunnel2", "--force",
+                    "--uri", f"unix:///var/lib/sitevpn-strongswan/{box}/charon.vici"], capture_output=True, check=False)
+    tunnel2_ip = bgp["tunnels"][1]["outside_ip"]
+
+    bad = verify(url, reports)
+    assert bad.rc != 0
+    assert f"tunnel 2 ({tunnel2_ip}): " in bad.output, bad.output
+    broken = json.loads((reports / "site-bgp" / "verify.json").read_text())
+    assert broken["ok"] is False
+    assert any(m.startswith(f"tunnel 2 ({tunnel2_ip}): ") for m in broken["messages"]), broken["messages"]
+    assert broken["tunnels"][1]["ike_state"] == "down"
+    assert not any(m.startswith("tunnel 1 ") for m in broken["messages"]), broken["messages"]
+    assert json.loads((reports / "site-static" / "verify.json").read_text())["ok"] is True
+
+    # stop advertising the site's prefix: the AWS side names it (no route accepted over tunnel 1,
+    # the prefix missing from the VPC)
+    subprocess.run(["ip", "netns", "exec", device, "vtysh", "-N", device, "-c", "configure terminal", "-c", "router bgp 65000",
+                    "-c", "address-family ipv4 unicast", "-c", "no network 172.16.0.0/16"], capture_output=True, check=True)
+    tunnel1_ip = bgp["tunnels"][0]["outside_ip"]
+    missing = "site-bgp: site prefix 172.16.0.0/16 is not propagated into the VPC route tables"
+    deadline = time.monotonic() + 30
+    while True:
+        unadvertised = verify(url, reports)
+        messages = json.loads((reports / "site-bgp" / "verify.json").read_text())["messages"]
+        if missing in messages or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert unadvertised.rc != 0
+    assert missing in messages, messages
+    assert any(m.startswith(f"tunnel 1 ({tunnel1_ip}): IKE up") and "AWS accepted no routes" in m for m in messages), messages
 
 
 def our_namespaces() -> list[str]:
@@ -192,6 +258,7 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
             assert time.monotonic() < deadline, tele
             time.sleep(1)
         first_reports = check_failover(reports)
+        check_verify_reports(reports)
     check_no_psk_leak(url, first.output, lab_env["state_dir"], [log, scratch], since, dataplane)
 
     for name in ("ANSIBLE_VERBOSITY", "ANSIBLE_LOG_PATH"):
@@ -215,6 +282,9 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
             for m in rep["modes"]:
                 steps = ", ".join(f"{c['phase']} {c['step']} {c['seconds']} s" for c in m["chain"])
                 print(f"\n{site} {m['mode']}: {steps}")
+
+    if dataplane:
+        check_verify_names_what_breaks(url, reports, lab_env["state_dir"])
 
     down = run_playbook(ROOT / "playbooks" / "lab_down.yml", url, inventory=INVENTORY)
     assert down.rc == 0, down.output

@@ -6,7 +6,9 @@ Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Establi
 site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
 changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1436 and the TCP MSS clamp on
 the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
-the device (reload) follow; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
+the device (reload) follow; playbooks/teardown.yml's device play (``--tags devices``: the role's
+absent path) removing what the role put on both devices - check mode first, then for real, then
+again with changed=0; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
 strongSwan (kernel-libipsec), FRR and nftables installed.
 """
@@ -30,7 +32,7 @@ from lab.dataplane import lab as dataplane
 WHY = dataplane.missing_tools()
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"the lab data plane cannot run here: {WHY}")
 
-PREFIX = f"svls{os.getpid() % 100}-"
+PREFIX = f"svlt{os.getpid() % 100}-"
 SITES = {"site-bgp": ("203.0.113.10", "172.16.0.0/16"), "site-static": ("203.0.113.20", "172.17.0.0/16")}
 VPC_HOST = "10.0.0.10"
 
@@ -325,6 +327,101 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
     record_property("modify_tunnel1_up_s", round(back_s, 1))
     record_property("modify_tunnel1_up_after_configure_s", round(after_configure_s, 1))
     print(f"\nmodify: tunnel 1 UP {back_s:.1f}s after ModifyVpnTunnelOptions, {after_configure_s:.1f}s after configure started")
+
+
+def teardown_devices(env, check=False):
+    """playbooks/teardown.yml's device play only (the role's absent path in each device namespace)."""
+    old = os.environ.get("ANSIBLE_RUN_TAGS")
+    os.environ["ANSIBLE_RUN_TAGS"] = "devices"
+    try:
+        return run_playbook(ROOT / "playbooks" / "teardown.yml", env["url"], inventory=env["inventory"],
+                            extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"])}, check=check, timeout=300)
+    finally:
+        if old is None:
+            os.environ.pop("ANSIBLE_RUN_TAGS")
+        else:
+            os.environ["ANSIBLE_RUN_TAGS"] = old
+
+
+def alive(pid):
+    """A live process (not a zombie: PID 1 here may not reap)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() != b""
+    except OSError:
+        return False
+
+
+def device_leftovers(devices):
+    """What of roles/strongswan (and tunnel_event) is still on each device, by kind; empty when all is gone."""
+    left = {}
+    present = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split())
+    for dev in devices:
+        found = {
+            "boxes": [b for b in (f"{dev}t1", f"{dev}t2") if b in present],
+            "links": [ln for ln in ("o1", "o2", "vti1", "vti2")
+                      if netns(dev, "ip", "link", "show", "dev", ln).returncode == 0],
+            "nft": [t for t in ("ip sitevpn_strongswan", "inet sitevpn")
+                    if t in netns(dev, "nft", "list", "tables").stdout],
+            "routes": netns(dev, "ip", "-4", "route", "show", "proto", "77").stdout.split()
+            + netns(dev, "ip", "-4", "route", "show", "proto", "bgp").stdout.split()
+            + netns(dev, "ip", "-4", "route", "show", "proto", "static").stdout.split(),
+            "files": sorted(str(p) for p in (Path("/etc/netns") / dev / "sitevpn-strongswan").rglob("*"))
+            + [str(p) for p in (Path("/etc/frr") / dev, Path("/run/frr") / dev,
+                                Path("/var/lib/sitevpn-strongswan") / dev,
+                                Path("/var/lib/sitevpn-strongswan") / f"{dev}t1",
+                                Path("/var/lib/sitevpn-strongswan") / f"{dev}t2") if p.exists()],
+        }
+        left.update({f"{dev} {k}": v for k, v in found.items() if v})
+    return left
+
+
+def test_teardown_removes_the_device_configuration(lab_env, record_property):
+    """teardown.yml --tags devices: check mode changes nothing; then every charon and FRR daemon the
+    role started is stopped (by pidfile), the crypto boxes, veths, nftables tables (the role's and
+    tunnel_event's), routes, files and run directories are gone, the lab's own namespaces stay; a
+    second run changes nothing."""
+    env = lab_env
+    sites = lab_cli("status")["sites"]
+    devices = [sites[name]["device"] for name in SITES]
+    pids = []
+    for dev in devices:
+        pids += [int(p.read_text()) for p in (Path("/var/lib/sitevpn-strongswan") / f"{dev}t1",
+                                              Path("/var/lib/sitevpn-strongswan") / f"{dev}t2")
+                 for p in [p / "charon.pid"]]
+        pids += [int(p.read_text()) for p in (Path("/run/frr") / dev).glob("*.pid")]
+    assert len(pids) >= 2 * (2 + 3) and all(alive(p) for p in pids), pids
+    # what the tunnel_event role leaves on a device after an event
+    bgp_dev = sites["site-bgp"]["device"]
+    assert netns(bgp_dev, "nft", "add", "table", "inet", "sitevpn").returncode == 0
+    assert netns(bgp_dev, "ip", "route", "add", "10.99.0.0/24", "dev", "lan0", "proto", "77").returncode == 0
+    before = device_leftovers(devices)
+    assert all(f"{dev} {k}" in before for dev in devices for k in ("boxes", "links", "nft", "files")), before
+
+    t0 = time.monotonic()
+    check = teardown_devices(env, check=True)
+    assert check.rc == 0, check.output
+    check_s = time.monotonic() - t0
+    assert check.changed["site-bgp"] > 0 and check.changed["site-static"] > 0, check.output
+    assert device_leftovers(devices) == before and all(alive(p) for p in pids)
+
+    t1 = time.monotonic()
+    down = teardown_devices(env)
+    assert down.rc == 0, down.output
+    down_s = time.monotonic() - t1
+    assert device_leftovers(devices) == {}, down.output
+    assert [p for p in pids if alive(p)] == []
+    # the lab's device and LAN host namespaces are the lab's: lab down removes them
+    present = our_namespaces()
+    assert all(sites[name][k] in present for name in SITES for k in ("device", "lan_host")), present
+
+    t2 = time.monotonic()
+    again = teardown_devices(env)
+    assert again.rc == 0, again.output
+    assert again.total_changed == 0, changed_tasks(again.output)
+    again_s = time.monotonic() - t2
+    for k, v in {"teardown_devices_check": check_s, "teardown_devices": down_s, "teardown_devices_again": again_s}.items():
+        record_property(f"{k}_s", round(v, 1))
+    print(f"\nteardown --tags devices: check {check_s:.1f}s, run {down_s:.1f}s, again {again_s:.1f}s")
 
 
 def test_lab_down_leaves_no_namespace(lab_env):

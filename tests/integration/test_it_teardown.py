@@ -1,7 +1,8 @@
 """playbooks/teardown.yml against the lab API (api_only, no data plane): provision + monitoring, then a
 non-lab inventory without the confirmation refuses before any write, check mode writes nothing, the
 teardown leaves nothing the collection tagged (connections, gateways, VPC, alarms, dashboard, topic,
-queue, rule, Lambda, IAM role) while gateways made outside the collection survive, and a second
+queue, rule, Lambda, IAM role) while gateways made outside the collection survive (a customer gateway
+with a site's IP and ASN too: the collection's are found by their tags), and a second
 teardown changes nothing."""
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ def test_teardown_removes_only_the_collections_resources(lab, tmp_path, record_p
                            "topics", "queues", "rules", "functions", "roles"}, before
     assert len(before["vpn_connections"]) == 1 and len(before["alarms"]) == 3
 
-    # Made outside the collection: an untagged VGW, an untagged CGW with a site's IP (another ASN).
+    # Made outside the collection: an untagged VGW, untagged CGWs with a site's IP, one with another ASN, one
+    # with the same ASN (AWS would return the site's own for the same IP and ASN: a device name sets it apart).
     ec2 = lab.client("ec2")
     own_vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
-    own_cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65099)["CustomerGateway"][
-        "CustomerGatewayId"]
+    own_cgws = [ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65099),
+                ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65000, DeviceName="fw-2")]
+    own_cgws = [g["CustomerGateway"]["CustomerGatewayId"] for g in own_cgws]
+    assert not set(own_cgws) & set(before["customer_gateways"]), own_cgws
 
     # A production-like inventory (sitevpn_lab false) without the confirmation: refused before any write.
     inventory = tmp_path / "prod.yml"
@@ -99,11 +103,18 @@ def test_teardown_removes_only_the_collections_resources(lab, tmp_path, record_p
     assert collection_leftovers(lab) == {}
     record_property("teardown_writes", len(playbook_writes(lab)))
     assert ec2.describe_vpn_gateways(VpnGatewayIds=[own_vgw])["VpnGateways"][0]["State"] == "available"
-    assert ec2.describe_customer_gateways(CustomerGatewayIds=[own_cgw])["CustomerGateways"][0]["State"] == "available"
+    assert [g["State"] for g in ec2.describe_customer_gateways(CustomerGatewayIds=own_cgws)["CustomerGateways"]] == [
+        "available", "available"]
 
-    # Idempotent: nothing left to do, nothing written.
+    # The site's own gateway gone, one made outside the collection now takes its IP and ASN exactly.
+    same = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65000)["CustomerGateway"]
+    assert same["CustomerGatewayId"] not in before["customer_gateways"] + own_cgws
+
+    # Idempotent: nothing left to do, nothing written (that gateway is not the collection's).
     lab.clear_requests()
     again = play(lab, "teardown.yml")
     assert again.rc == 0, again.output
     assert again.total_changed == 0, again.output
     assert playbook_writes(lab) == []
+    assert ec2.describe_customer_gateways(CustomerGatewayIds=[same["CustomerGatewayId"]])["CustomerGateways"][0][
+        "State"] == "available"

@@ -1,6 +1,7 @@
 """Golden rendering of roles/strongswan (strongswan_apply: false, nothing applied): swanctl.conf,
 secrets, strongswan.conf, updown, NAT, XFRM links and FRR for both data planes, BGP with AS_PATH
-prepend or MED, static routing, additional key exchanges on strongSwan 6 and their refusal on 5.9.
+prepend or MED, static routing, additional key exchanges on strongSwan 6 and their refusal on 5.9;
+and the absent path (files only) removing every file the present path renders.
 
 The xfrm data plane cannot run on these machines (no kernel ESP/XFRM interfaces): these files are
 how it is checked. UPDATE_GOLDEN=1 rewrites the golden files (review the diff).
@@ -94,3 +95,42 @@ def test_additional_key_exchanges_refused_on_5_9(tmp_path):
                                     "version": "5.9.8"}])
     assert proc.returncode != 0
     assert "need strongSwan 6.0 or later; this host has strongSwan 5.9.8" in proc.stdout
+
+
+def absent(out, run_dir, cases, check=False):
+    """absent.yml (the role's absent path, files only) on OUT; returns the recap's changed count."""
+    extra = {"out": str(out), "run_dir": str(run_dir), "cases": cases, "ansible_python_interpreter": sys.executable}
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(HERE / "absent.yml"),
+                           "-e", json.dumps(extra)] + (["--check"] if check else []),
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return int(proc.stdout.rsplit("changed=", 1)[1].split()[0]), proc.stdout
+
+
+def test_absent_removes_every_rendered_file(rendered, tmp_path):
+    """The absent path removes every file the present path renders (both data planes, an FRR
+    pathspace), and the run directories of the crypto boxes and the pathspace, nothing else;
+    check mode removes nothing; a second run changes nothing. On a device:
+    tests/integration/test_it_strongswan.py."""
+    _proc, rendered_out = rendered
+    cases = [c for c in CASES if c["name"] in ("bgp-xfrm", "static-libipsec")]
+    out = tmp_path / "out"
+    for c in cases:
+        shutil.copytree(rendered_out / c["name"], out / c["name"])
+    run_dir = tmp_path / "run"
+    for name in ("svl-d2t1", "svl-d2t2", "svl-d2", "svl-d3t1"):
+        (run_dir / name).mkdir(parents=True)
+        (run_dir / name / "charon.log").write_text("")
+    before = files(out)
+    assert "static-libipsec/strongswan/tunnel1/secrets.conf" in before and "bgp-xfrm/strongswan/xfrm_links.sh" in before
+
+    changed, output = absent(out, run_dir, cases, check=True)
+    assert changed > 0 and files(out) == before and (run_dir / "svl-d2t1").is_dir(), output
+
+    changed, output = absent(out, run_dir, cases)
+    assert changed > 0 and files(out) == {}, output
+    assert sorted(p.name for p in run_dir.iterdir()) == ["svl-d3t1"]
+
+    changed, output = absent(out, run_dir, cases)
+    assert changed == 0, output
