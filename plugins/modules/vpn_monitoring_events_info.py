@@ -242,6 +242,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import to_epoch
+
 ACTION_PREFIXES = ("Successfully executed action ", "Failed to execute action ")
 
 
@@ -252,18 +254,13 @@ def _paginate(client, operation, **params):
 
 def parse_time(value, name):
     """Seconds since the epoch (float) of an epoch number or an ISO 8601 string."""
-    text = str(value).strip()
     try:
-        return float(text)
+        epoch = to_epoch(value)
     except ValueError:
-        pass
-    try:
-        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{name}: {value!r} is neither seconds since the epoch nor an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.timestamp()
+        epoch = None
+    if epoch is None:
+        raise ValueError(f"{name}: {value!r} is neither seconds since the epoch nor an ISO 8601 time")
+    return epoch
 
 
 def _utc(epoch):
