@@ -38,6 +38,13 @@ def version() -> tuple[int, ...]:
     return tuple(int(x or 0) for x in m.groups())
 
 
+@functools.lru_cache(maxsize=None)
+def takes_config_file(daemon: str) -> bool:
+    """FRR 10 dropped ``-f`` from the daemons whose configuration mgmtd holds (mgmtd, staticd)."""
+    out = run([str(FRR_LIB / daemon), "--help"], check=False)
+    return "--config_file" in out.stdout + out.stderr
+
+
 def daemons() -> list[str]:
     """Start order: mgmtd (FRR >= 10, detected by its binary) first, zebra before the rest."""
     names = ["mgmtd"] if (FRR_LIB / "mgmtd").exists() else []
@@ -61,11 +68,12 @@ def start(state: State, ns: str, name: str, conf_dir: Path, config: str, timeout
         key = f"frr:{name}:{d}"
         if state.pid_of(key):
             continue
-        empty = conf_dir / f"{d}.conf"
-        empty.write_text("")
-        os.chown(empty, uid, gid)
-        argv = [str(FRR_LIB / d), "-N", name, "-f", str(empty), "-P", "0",
-                "-i", str(rdir / f"{d}.pid"), "--log", f"file:{conf_dir}/{d}.log"]
+        argv = [str(FRR_LIB / d), "-N", name, "-P", "0", "-i", str(rdir / f"{d}.pid"), "--log", f"file:{conf_dir}/{d}.log"]
+        if takes_config_file(d):
+            empty = conf_dir / f"{d}.conf"
+            empty.write_text("")
+            os.chown(empty, uid, gid)
+            argv += ["-f", str(empty)]
         if d == "bgpd":
             argv += ["-p", "179"]
         spawn(state, key, ns, argv, conf_dir / f"{d}.out")

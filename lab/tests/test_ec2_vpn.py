@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
 from lab.api import ec2_vpn, settings
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-aws"  # ../shared beside the checkout
+REAL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "real-aws"
 EDGE = ipaddress.ip_network("198.51.100.0/24")
 RESERVED = [ipaddress.ip_network(f"169.254.{i}.0/30") for i in range(6)] + [ipaddress.ip_network("169.254.169.252/30")]
 PSK_RE = re.compile(r"^[A-Za-z1-9._][A-Za-z0-9._]{7,63}$")

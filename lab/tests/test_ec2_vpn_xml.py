@@ -9,8 +9,8 @@ import pytest
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
 from lab.api import cgw_config
 
-# the maintainers' real AWS samples sit beside the checkout, as ../shared/real-aws
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-aws"
+# AWS's real samples (published data), copied into tests/fixtures/real-aws with their SOURCES.md
+REAL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "real-aws"
 
 DEFAULT_CRYPTO = cgw_config.frozen_crypto({})
 

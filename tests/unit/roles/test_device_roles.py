@@ -31,7 +31,6 @@ _SPEC = importlib.util.spec_from_file_location("device_cases", ROOT / "tests/uni
 cases_mod = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(cases_mod)
 
-pytestmark = pytest.mark.skipif(not cases_mod.SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
 
 IFACE = {"cisco_ios": "GigabitEthernet1", "junos": "ge-0/0/0.0", "fortios": "wan1"}
 CONNECTION = {"cisco_ios": "ansible.netcommon.network_cli", "junos": "ansible.netcommon.netconf", "fortios": "ansible.netcommon.httpapi"}

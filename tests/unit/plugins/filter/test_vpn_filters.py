@@ -23,8 +23,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import mer
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
 
 REPO = Path(__file__).resolve().parents[4]
-SAMPLES = REPO / ".." / "shared" / "real-aws"
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
+SAMPLES = REPO / "tests" / "fixtures" / "real-aws"
 
 
 def _describe(name):

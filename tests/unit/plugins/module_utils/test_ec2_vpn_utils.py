@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.sitevpn.aws.plugins.module_utils import ec2_vpn
 
-SHARED = Path(__file__).resolve().parents[5] / "shared" / "real-aws"
+SHARED = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 
 
 class Failed(Exception):

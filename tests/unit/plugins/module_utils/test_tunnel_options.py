@@ -19,7 +19,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import Vali
 
 botocore_session = pytest.importorskip("botocore.session")
 
-SAMPLES = Path(__file__).resolve().parents[4] / ".." / "shared" / "real-aws"
+SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +256,6 @@ def test_from_api_keeps_only_present_fields():
     }
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
 def test_from_api_on_real_sample():
     data = json.loads((SAMPLES / "vpn-ba2e34a8.describe-vpn-connections.json").read_text())
     entry = data["VpnConnections"][0]["Options"]["TunnelOptions"][1]

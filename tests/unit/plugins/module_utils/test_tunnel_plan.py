@@ -22,8 +22,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import Tun
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 
-SAMPLES = Path(__file__).resolve().parents[4] / ".." / "shared" / "real-aws"
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
+SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 
 SITE = {"name": "branch1", "site_prefixes": ["10.10.0.0/16"], "vpc_prefixes": ["10.0.0.0/16"]}
 

@@ -16,8 +16,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import TUNN
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration as parse
 
-SAMPLES = Path(__file__).resolve().parents[4] / ".." / "shared" / "real-aws"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/real-aws is not next to the checkout")
+SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 
 
 def _sample(name):
@@ -33,7 +32,6 @@ def _check_shape(parsed):
     json.dumps(parsed)  # plain data only
 
 
-@needs_samples
 def test_bgp_vgw_sample():
     parsed = parse(_sample("vpn-ba2e34a8.customer-gateway-configuration.xml"))
     _check_shape(parsed)
@@ -80,7 +78,6 @@ def test_bgp_vgw_sample():
     assert t2["pre_shared_key"] == "tYrysT4iT0.CRwQnhiBbng.BahDc7YPq"
 
 
-@needs_samples
 def test_static_sample_has_no_bgp():
     parsed = parse(_sample("vpn-static-2019.customer-gateway-configuration.xml"))
     _check_shape(parsed)
@@ -93,7 +90,6 @@ def test_static_sample_has_no_bgp():
         assert isinstance(t["ipsec"]["lifetime"], int)
 
 
-@needs_samples
 def test_transit_gateway_sample_has_no_vgw_id():
     parsed = parse(_sample("vpn-tgw-2019.customer-gateway-configuration.xml"))
     _check_shape(parsed)
@@ -102,7 +98,6 @@ def test_transit_gateway_sample_has_no_vgw_id():
     assert [t["inside_cidr"] for t in parsed["tunnels"]] == ["169.254.195.140/30", "169.254.70.160/30"]
 
 
-@needs_samples
 @pytest.mark.parametrize("name", ["vpn-ba2e34a8", "vpn-static-2019"])
 def test_xml_in_describe_output_is_the_same(name):
     data = json.loads(_sample(f"{name}.describe-vpn-connections.json"))
@@ -110,7 +105,6 @@ def test_xml_in_describe_output_is_the_same(name):
     assert parse(embedded) == parse(_sample(f"{name}.customer-gateway-configuration.xml"))
 
 
-@needs_samples
 def test_bytes_input():
     raw = (SAMPLES / "vpn-tgw-2019.customer-gateway-configuration.xml").read_bytes()
     assert parse(raw) == parse(raw.decode())

@@ -21,7 +21,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 GOLDEN = HERE / "golden"
-REAL_AWS = ROOT.parent / "shared" / "real-aws"
+REAL_AWS = ROOT / "tests" / "fixtures" / "real-aws"
 FIXTURES = HERE / "fixtures"
 BIN = Path(sys.executable).parent
 PLUGINS = ["aes", "gcm", "gmp", "hmac", "kdf", "kernel-libipsec", "kernel-netlink", "nonce", "openssl", "random",
