@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lab.dataplane import addressing as A
-from lab.dataplane import connections, device, frr, lab, state, strongswan
+from lab.dataplane import bounds, connections, device, frr, lab, state, strongswan
 from lab.dataplane.netns import existing_namespaces, run
 from lab.tests.dataplane_fakeapi import FakeLabApi, connection
 
@@ -30,15 +30,15 @@ STATIC = connection("vpn-static", "203.0.113.20", ("198.51.100.21", "198.51.100.
                     routes=["172.17.0.0/16"], asn=65001)
 
 
-def wait(pred, timeout, what, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s: {what}")
-        time.sleep(interval)
+def wait(pred, timeout, what, interval=0.2, seen=None):
+    return bounds.wait_until(pred, timeout, what, interval=interval, seen=seen)
+
+
+def sa_summary(box):
+    """What a crypto box negotiated: state and algorithms of each IKE SA and its CHILD SAs."""
+    keys = ("state", "encr-alg", "encr-keysize", "integ-alg", "dh-group")
+    return [{**{k: ike.get(k) for k in keys}, "children": [{k: c.get(k) for k in keys} for c in (ike.get("child-sas") or {}).values()]}
+            for ike in strongswan.list_sas(box).values()]
 
 
 def sh(ns, *argv, check=True):
@@ -98,7 +98,7 @@ def test_bgp_site_end_to_end(env):
     wait(lambda: all((api.telemetry[ip]["status"], api.telemetry[ip]["status_message"],
                       api.telemetry[ip]["accepted_route_count"]) == ("UP", "1 BGP ROUTES", 1)
                      for ip in ("198.51.100.11", "198.51.100.12")), 10, "1 BGP ROUTES on both tunnels")
-    wait(lambda: api.bgp_routes.get("vpn-bgp") == ["172.16.0.0/16"], 10, "site prefix reported to the lab API")
+    wait(lambda: api.bgp_routes.get("vpn-bgp") == ["172.16.0.0/16"], bounds.BGP_ESTABLISHED, "site prefix reported to the lab API")
     peers = frr.bgp_neighbors(dev["ns"])
     assert {p: v["state"] for p, v in peers.items()} == {"169.254.10.1": "Established", "169.254.11.1": "Established"}
     # VPC prefix learned over both tunnels, tunnel 1 best (local-preference 200)
@@ -133,11 +133,11 @@ def test_static_route_added_is_followed(env):
     vgw = env["st"]().data["edge"]["gateways"]["vgw-lab1"]["ns"]
     with api.lock:
         api.connections[1]["routes"].append("172.19.0.0/16")
-    wait(lambda: "172.19.0.0/16 " in run(["ip", "-n", vgw, "route"]).stdout, 15, "new static route on the VGW")
-    wait(lambda: api.telemetry["198.51.100.21"]["accepted_route_count"] == 2, 10, "2 static routes reported")
+    wait(lambda: "172.19.0.0/16 " in run(["ip", "-n", vgw, "route"]).stdout, bounds.ROUTES_FOLLOW, "new static route on the VGW")
+    wait(lambda: api.telemetry["198.51.100.21"]["accepted_route_count"] == 2, bounds.ROUTES_FOLLOW, "2 static routes reported")
     # frr-reload adds the tunnel 2 (distance 2) route and the tunnel 1 one in either order
     t1 = A.vgw_tunnel_dev(edge_box(env, "198.51.100.21")["n"])
-    wait(lambda: route_dev(vgw, "172.19.0.1") == route_dev(vgw, "172.17.0.1") == t1, 5,
+    wait(lambda: route_dev(vgw, "172.19.0.1") == route_dev(vgw, "172.17.0.1") == t1, bounds.ROUTES_FOLLOW,
          "the new route on the same (tunnel 1) path as the first")
 
 
@@ -149,14 +149,14 @@ def test_failover_follows_bgp_to_tunnel2_and_back(env):
     try:
         time.sleep(0.5)
         assert strongswan.terminate(box1, "tunnel1")
-        wait(lambda: route_dev(dev["ns"], "10.0.0.10") == "vti2", 5, "device route via tunnel 2")
-        wait(lambda: api.telemetry["198.51.100.11"]["status"] == "DOWN", 5, "tunnel 1 DOWN in the lab API")
+        wait(lambda: route_dev(dev["ns"], "10.0.0.10") == "vti2", bounds.ROUTES_FOLLOW, "device route via tunnel 2")
+        wait(lambda: api.telemetry["198.51.100.11"]["status"] == "DOWN", bounds.ROUTES_FOLLOW, "tunnel 1 DOWN in the lab API")
         vgw = env["st"]().data["edge"]["gateways"]["vgw-lab1"]["ns"]
-        wait(lambda: frr.best_path_via(vgw, "172.16.0.0/16") == "169.254.11.2", 5, "VGW return path via tunnel 2")
+        wait(lambda: frr.best_path_via(vgw, "172.16.0.0/16") == "169.254.11.2", bounds.ROUTES_FOLLOW, "VGW return path via tunnel 2")
         time.sleep(1)
         assert strongswan.initiate(box1, "tunnel1")
-        wait(lambda: route_dev(dev["ns"], "10.0.0.10") == "vti1", 15, "tunnel 1 primary again")
-        wait(lambda: api.telemetry["198.51.100.11"]["status"] == "UP", 10, "tunnel 1 UP again")
+        wait(lambda: route_dev(dev["ns"], "10.0.0.10") == "vti1", bounds.BGP_ESTABLISHED, "tunnel 1 primary again")
+        wait(lambda: api.telemetry["198.51.100.11"]["status"] == "UP", bounds.TUNNEL_NEGOTIATED, "tunnel 1 UP again")
     finally:
         pinger.send_signal(signal.SIGINT)
         out = pinger.communicate(timeout=5)[0]
@@ -185,16 +185,16 @@ def test_tunnel_option_change_is_followed_by_the_edge(env):
                     return True
         return False
     # the device still offers every algorithm: it re-negotiates what the edge now accepts
-    wait(negotiated, 20, "tunnel 2 re-negotiated with the new proposals")
+    wait(negotiated, bounds.TUNNEL_NEGOTIATED, "tunnel 2 re-negotiated with the new proposals", seen=lambda: sa_summary(box))
     assert env["st"]().pid_of(f"charon:{rec['ns']}") == pid, "proposal change reloads, not restarts"
-    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "UP", 20, "tunnel 2 UP")
+    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "UP", bounds.TUNNEL_NEGOTIATED, "tunnel 2 UP")
 
     # a new PSK: the edge takes it, the device (old PSK) cannot get in until it has it too
     with api.lock:
         api.connections[0]["tunnels"][1]["psk"] = "rotatedsecret12"
-    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "DOWN", 20, "tunnel 2 DOWN after the PSK change")
+    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "DOWN", bounds.TUNNEL_NEGOTIATED, "tunnel 2 DOWN after the PSK change")
     device.configure_and_wait(env["sd"], "bgp", connections.normalize(api.connections[0]))
-    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "UP", 30, "tunnel 2 UP with the new PSK")
+    wait(lambda: api.telemetry["198.51.100.12"]["status"] == "UP", bounds.TUNNEL_NEGOTIATED, "tunnel 2 UP with the new PSK")
     assert "rotatedsecret12" in (box / "swanctl.conf").read_text()
 
 

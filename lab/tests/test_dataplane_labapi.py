@@ -12,22 +12,15 @@ import pytest
 
 from lab.dataplane import addressing as A
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
-from lab.dataplane import device, lab, state, strongswan
+from lab.dataplane import bounds, device, lab, state, strongswan
 from lab.dataplane.netns import existing_namespaces, run
 
 WHY = lab.missing_tools()
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"lab data plane needs root, strongSwan, FRR: {WHY}")
 
 
-def wait(pred, timeout, what, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s: {what}")
-        time.sleep(interval)
+def wait(pred, timeout, what, interval=0.25, seen=None):
+    return bounds.wait_until(pred, timeout, what, interval=interval, seen=seen)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +76,11 @@ def test_tunnels_up_and_routes_propagated_in_the_lab_api(aws_lab):
     def propagated():
         rt = aws_lab["ec2"].describe_route_tables(RouteTableIds=[aws_lab["rt"]])["RouteTables"][0]
         return [r for r in rt["Routes"] if r.get("DestinationCidrBlock") == "172.16.0.0/16"]
-    routes = wait(propagated, 10, "172.16.0.0/16 propagated into the VPC route table")
+    routes = wait(propagated, bounds.BGP_ESTABLISHED, "172.16.0.0/16 propagated into the VPC route table")
     assert routes[0]["Origin"] == "EnableVgwRoutePropagation"
     site = state.read(aws_lab["sd"]).data["sites"]["site1"]
     ping = ["ip", "netns", "exec", site["lan_host"], "ping", "-c", "1", "-W", "1", "10.0.0.10"]
-    wait(lambda: run(ping, check=False).returncode == 0, 5, "LAN host reaches the VPC host")
+    wait(lambda: run(ping, check=False).returncode == 0, bounds.ROUTES_FOLLOW, "LAN host reaches the VPC host")
     # the plan's primary tunnel (tunnel 1) carries it
     assert " dev vti1 " in run(["ip", "-n", site["ns"], "-o", "route", "get", "10.0.0.10"]).stdout
 
@@ -105,8 +98,10 @@ def test_modify_vpn_tunnel_options_is_followed(aws_lab):
         return any(ike.get("state") == "ESTABLISHED" and ike.get("encr-keysize") == "256"
                    and ike.get("integ-alg") == "HMAC_SHA2_384_192" and ike.get("dh-group") == "ECP_384"
                    for ike in strongswan.list_sas(box).values())
-    wait(negotiated, 30, "AWS's end of tunnel 2 re-negotiated AES256/SHA2-384/group 20")
-    wait(lambda: telemetry(aws_lab)[second]["Status"] == "UP", 30, "tunnel 2 UP again in VgwTelemetry")
+    wait(negotiated, bounds.TUNNEL_NEGOTIATED, "AWS's end of tunnel 2 re-negotiated AES256/SHA2-384/group 20",
+         seen=lambda: [{k: ike.get(k) for k in ("state", "encr-keysize", "integ-alg", "dh-group")}
+                       for ike in strongswan.list_sas(box).values()])
+    wait(lambda: telemetry(aws_lab)[second]["Status"] == "UP", bounds.TUNNEL_NEGOTIATED, "tunnel 2 UP again in VgwTelemetry")
 
 
 def test_deleted_connection_is_torn_down(aws_lab):
@@ -115,7 +110,7 @@ def test_deleted_connection_is_torn_down(aws_lab):
     gw_ns = {g["ns"] for g in st.data["edge"]["gateways"].values()}
     assert len(edge_ns) == 2 and len(gw_ns) == 1
     aws_lab["ec2"].delete_vpn_connection(VpnConnectionId=aws_lab["vpn"])
-    wait(lambda: not (edge_ns | gw_ns) & existing_namespaces(), 15, "the AWS end of the deleted VPN gone")
+    wait(lambda: not (edge_ns | gw_ns) & existing_namespaces(), bounds.TUNNEL_NEGOTIATED, "the AWS end of the deleted VPN gone")
     assert not state.read(aws_lab["sd"]).data["edge"]["tunnels"]
 
 

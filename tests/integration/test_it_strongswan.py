@@ -27,6 +27,7 @@ import pytest
 
 from sitevpn_playbook import BIN, ROOT, run_playbook
 
+from lab.dataplane import bounds
 from lab.dataplane import lab as dataplane
 
 WHY = dataplane.missing_tools()
@@ -37,15 +38,8 @@ SITES = {"site-bgp": ("203.0.113.10", "172.16.0.0/16"), "site-static": ("203.0.1
 VPC_HOST = "10.0.0.10"
 
 
-def wait(pred, timeout, what, interval=0.3):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s: {what}")
-        time.sleep(interval)
+def wait(pred, timeout, what, interval=0.3, seen=None):
+    return bounds.wait_until(pred, timeout, what, interval=interval, seen=seen)
 
 
 def lab_cli(*argv, check=True):
@@ -164,7 +158,7 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
         status = [t["Status"] for c in conns for t in c["VgwTelemetry"]]
         return len(conns) == 2 and len(status) == 4 and all(s == "UP" for s in status)
 
-    wait(all_up, 60, "four tunnels UP in VgwTelemetry")
+    wait(all_up, bounds.LAB_CONVERGED, "four tunnels UP in VgwTelemetry")
     tunnels_up_s = time.monotonic() - t0
 
     sites = lab_cli("status")["sites"]
@@ -176,18 +170,18 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
         peers = data.get("ipv4Unicast", data).get("peers") or {}
         return len(peers) == 2 and all(p.get("state") == "Established" for p in peers.values())
 
-    wait(established, 60, "both BGP sessions Established on site-bgp")
+    wait(established, bounds.LAB_CONVERGED, "both BGP sessions Established on site-bgp")
     bgp_s = time.monotonic() - t0
 
     def vpc_route():
         out = netns(bgp_dev, "vtysh", "-N", bgp_dev, "-c", "show ip route 10.0.0.0/16 json").stdout
         return "10.0.0.0/16" in json.loads(out or "{}")
 
-    wait(vpc_route, 30, "the VPC prefix learned over BGP on site-bgp")
+    wait(vpc_route, bounds.BGP_ESTABLISHED, "the VPC prefix learned over BGP on site-bgp")
 
     for name in SITES:
         lan_host = sites[name]["lan_host"]
-        wait(lambda ns=lan_host: netns(ns, "ping", "-c", "1", "-W", "1", VPC_HOST).returncode == 0, 30,
+        wait(lambda ns=lan_host: netns(ns, "ping", "-c", "1", "-W", "1", VPC_HOST).returncode == 0, bounds.ROUTES_FOLLOW,
              f"{name}'s LAN host reaches {VPC_HOST}")
         assert netns(lan_host, "ping", "-c", "3", "-i", "0.2", "-W", "1", VPC_HOST).returncode == 0
 
@@ -233,9 +227,9 @@ def test_path_follows_bgp_tunnel1_primary(lab_env):
     dev, vgw, _vpn = bgp_device(lab_env)
     t1_ip = inside_ip(dev, "vti1")
     assert t1_ip and t1_ip.startswith("169.254."), t1_ip
-    wait(lambda: " dev vti1 " in netns(dev, "ip", "route", "get", VPC_HOST).stdout + " ", 30,
+    wait(lambda: " dev vti1 " in netns(dev, "ip", "route", "get", VPC_HOST).stdout + " ", bounds.ROUTES_FOLLOW,
          "the device routes the VPC host over vti1")
-    wait(lambda: f" via {t1_ip} " in netns(vgw, "ip", "route", "get", "172.16.0.10").stdout, 30,
+    wait(lambda: f" via {t1_ip} " in netns(vgw, "ip", "route", "get", "172.16.0.10").stdout, bounds.ROUTES_FOLLOW,
          f"the VGW routes the site's LAN over tunnel 1 ({t1_ip})")
     best = json.loads(netns(vgw, "vtysh", "-N", vgw, "-c", "show ip bgp 172.16.0.0/16 json").stdout or "{}")
     paths = best.get("paths", [])
@@ -286,7 +280,7 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
         return any(t["outside_ip"] == peer and t["psk"] == psk and "AES256" in str(t.get("phase1_encryption_algorithms"))
                    for c in telemetry(env["url"]) for t in c["tunnels"])
 
-    wait(edge_has_new_psk, 15, "the lab API's data-plane view carries tunnel 1's new options")
+    wait(edge_has_new_psk, bounds.EDGE_FOLLOWS, "the lab API's data-plane view carries tunnel 1's new options")
 
     t1 = time.monotonic()
     run = configure(env)
@@ -305,7 +299,7 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
         conn = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]
         return [t for t in conn["VgwTelemetry"] if t["OutsideIpAddress"] == peer and t["Status"] == "UP"]
 
-    wait(tunnel1_up, 60, "tunnel 1 UP again in VgwTelemetry after the modify", interval=0.2)
+    wait(tunnel1_up, bounds.TUNNEL_NEGOTIATED, "tunnel 1 UP again in VgwTelemetry after the modify", interval=0.2)
     back_s = time.monotonic() - t0
     after_configure_s = time.monotonic() - t1
 
