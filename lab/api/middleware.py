@@ -327,7 +327,8 @@ class Faults:
         seed = values.pop("seed", None)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer, got {seed!r}")
-        actions = values.pop("actions", None) or {}
+        actions = values.pop("actions", None)
+        actions = {} if actions is None else actions
         config = self.empty()
         config.update(_fault_entry(values, "faults"))
         if not isinstance(actions, dict):
