@@ -11,6 +11,7 @@ from . import cloudwatch, ec2_vpn, notify
 from . import settings as lab_settings
 from .middleware import Faults, RequestLog
 
+
 class BadRequest(Exception):
     pass
 

@@ -250,8 +250,8 @@ def tunnel_errors(options: dict, where: str) -> list[str]:
         required = [r for r in rounds if (r.get("Requirement") or "required") == "required"]
         if required and "ikev1" in ike:
             errors.append(f"{here}: you can't specify a required round if IKEVersions contains ikev1")
-        if required and not _distinct([set(values(eff[groups]))] + [set(values(r.get("KeyExchangeMethods") or []))
-                                                                       for r in required]):
+        sets = [set(values(eff[groups]))] + [set(values(r.get("KeyExchangeMethods") or [])) for r in required]
+        if required and not _distinct(sets):
             errors.append(f"{here}: the initial exchange and each required round need a different method")
     return errors
 
