@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
-from . import cloudwatch, notify
+from . import cloudwatch, ec2_vpn, notify
 from . import settings as lab_settings
 from .middleware import Faults, RequestLog
-
-try:  # the EC2 VPN slice is built separately; the control routes say so while it is absent
-    from . import ec2_vpn
-except ModuleNotFoundError as exc:  # pragma: no cover - only before lab/api/ec2_vpn.py exists
-    if exc.name != f"{__package__}.ec2_vpn":
-        raise
-    ec2_vpn = None  # type: ignore[assignment]
 
 
 class BadRequest(Exception):
@@ -29,20 +23,13 @@ def _body() -> dict[str, Any]:
     return data
 
 
-def _need_ec2_vpn() -> Any:
-    if ec2_vpn is None:
-        return jsonify({"error": "the lab's EC2 VPN extension (lab/api/ec2_vpn.py) is not installed"}), 501
-    return None
-
-
 def reset_all(log: RequestLog, faults: Faults) -> None:
     """moto's reset plus every piece of lab state."""
     from moto.moto_api._internal.models import moto_api_backend
 
     with cloudwatch._lock:
         moto_api_backend.reset()
-    if ec2_vpn is not None:
-        ec2_vpn.reset()
+    ec2_vpn.reset()
     cloudwatch.reset()
     notify.reset()
     lab_settings.reset()
@@ -58,9 +45,15 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
     def _bad_request(exc: Exception) -> Any:
         return jsonify({"error": str(exc)}), 400
 
+    @app.errorhandler(Exception)
+    def _failed(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return jsonify({"error": exc.description}), exc.code
+        return jsonify({"error": f"the lab failed: {type(exc).__name__}: {exc}"}), 500
+
     @app.get("/health")
     def health() -> Any:
-        return jsonify({"ok": True, "ec2_vpn": ec2_vpn is not None})
+        return jsonify({"ok": True, "ec2_vpn": True})
 
     @app.route("/requests", methods=["GET", "DELETE"])
     def requests_log() -> Any:
@@ -86,9 +79,6 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
 
     @app.post("/telemetry")
     def telemetry() -> Any:
-        missing = _need_ec2_vpn()
-        if missing:
-            return missing
         body = _body()
         if not body.get("outside_ip") or not body.get("status"):
             raise BadRequest("outside_ip and status are required")
@@ -105,9 +95,6 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
 
     @app.post("/bgp-routes")
     def bgp_routes() -> Any:
-        missing = _need_ec2_vpn()
-        if missing:
-            return missing
         body = _body()
         prefixes = body.get("prefixes")
         if not body.get("vpn_connection_id") or not isinstance(prefixes, list):
@@ -119,9 +106,6 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
 
     @app.get("/vpn-connections")
     def vpn_connections() -> Any:
-        missing = _need_ec2_vpn()
-        if missing:
-            return missing
         return jsonify({"vpn_connections": ec2_vpn.lab_view()})
 
     @app.route("/sns-messages", methods=["GET", "DELETE"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import logging
 import random
 import re
 import threading
@@ -20,6 +21,10 @@ import uuid
 from collections import Counter, deque
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
+
+from . import request_checks
+
+log = logging.getLogger(__name__)
 
 # signing names that differ from the service name people count by (IAM action prefix)
 SERVICE_ALIASES = {"monitoring": "cloudwatch"}
@@ -169,7 +174,7 @@ def _xml_escape(text: str) -> str:
 def error_response(info: RequestInfo, code: str, message: str, status: int) -> tuple[str, list[tuple[str, str]], bytes]:
     """An AWS error in the wire protocol of the request: (status line, headers, body)."""
     request_id = str(uuid.uuid4())
-    reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reason = {400: "Bad Request", 413: "Request Entity Too Large", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
     status_line = f"{status} {reason.get(status, 'Error')}"
     headers = [("x-amzn-RequestId", request_id)]
     msg = _xml_escape(message)
@@ -280,7 +285,7 @@ def _rate(key: str, value: Any) -> float:
 
 
 def _latency(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 600_000:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600_000:
         raise ValueError(f"latency_ms must be a number of milliseconds >= 0, got {value!r}")
     return float(value)
 
@@ -320,7 +325,10 @@ class Faults:
             raise ValueError("faults must be a JSON object")
         values = dict(values)
         seed = values.pop("seed", None)
-        actions = values.pop("actions", None) or {}
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        actions = values.pop("actions", None)
+        actions = {} if actions is None else actions
         config = self.empty()
         config.update(_fault_entry(values, "faults"))
         if not isinstance(actions, dict):
@@ -364,25 +372,48 @@ class LabMiddleware:
 
     @staticmethod
     def _buffer_body(environ: dict[str, Any]) -> bytes:
+        """The whole body (chunked too, up to the cap); moto then reads a fresh stream of it."""
+        chunked = "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            length = 0
-        if length <= 0:
+            raise request_checks.Refusal("MalformedQueryString", "Content-Length is not a number") from None
+        request_checks.check_size(length)
+        if chunked:
+            body = environ["wsgi.input"].read(request_checks.MAX_BODY_BYTES + 1)
+            request_checks.check_size(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        elif length <= 0:
             return b""
-        body = environ["wsgi.input"].read(length)
-        # moto reads the body again: give it a fresh stream
+        else:
+            body = environ["wsgi.input"].read(length)
+        environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
         return body
+
+    def _refuse(self, info: RequestInfo, started: float, refusal: Any, start_response: Callable[..., Any]) -> list[bytes]:
+        status_line, headers, payload = error_response(info, refusal.code, refusal.message, refusal.status)
+        start_response(status_line, headers)
+        self._record(info, started, refusal.status, refusal.code, None)
+        return [payload]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
         if path.startswith("/moto-api") or path == "/favicon.ico":
             return self.app(environ, start_response)
         started = time.time()
-        body = self._buffer_body(environ)
+        try:
+            body = self._buffer_body(environ)
+        except request_checks.Refusal as refusal:
+            info = classify(environ, b"")
+            environ["lab.request_info"] = info
+            return self._refuse(info, started, refusal, start_response)
         info = classify(environ, body)
         environ["lab.request_info"] = info
+        try:
+            request_checks.check(info, body, _model_name(info.signing_name), environ.get("QUERY_STRING", ""))
+        except request_checks.Refusal as refusal:
+            return self._refuse(info, started, refusal, start_response)
         latency_ms, fault = self.faults.draw(info)
         if latency_ms:
             time.sleep(latency_ms / 1000.0)
@@ -405,7 +436,12 @@ class LabMiddleware:
             seen["headers"] = headers
             return start_response(status, headers, exc_info)
 
-        result = self.app(environ, _start)
+        try:
+            result = self.app(environ, _start)
+        except Exception as exc:  # moto's dispatcher raises before any service app runs
+            log.exception("lab: %s:%s failed outside the service", info.service, info.action)
+            return self._refuse(info, started, request_checks.Refusal("InternalError", f"{type(exc).__name__}", 500),
+                                start_response)
         status = seen.get("status")
         error_code = None
         if status is None or status >= 400:
@@ -446,4 +482,12 @@ def not_implemented_response(environ: dict[str, Any], exc: BaseException) -> tup
     detail = str(exc) or "not implemented"
     message = f"The lab API (moto 5.2.5) does not implement {info.service}:{info.action or 'this request'}: {detail}"
     status_line, headers, body = error_response(info, "NotImplemented", message, 400)
+    return body, int(status_line.split(" ", 1)[0]), headers
+
+
+def internal_error_response(environ: dict[str, Any], exc: BaseException) -> tuple[bytes, int, list[tuple[str, str]]]:
+    """AWS's 500 InternalError in the request's protocol (botocore retries it, as on AWS)."""
+    info = environ.get("lab.request_info") or classify(environ, b"")
+    message = f"The lab API failed on {info.service}:{info.action or 'this request'} ({type(exc).__name__})"
+    status_line, headers, body = error_response(info, "InternalError", message, 500)
     return body, int(status_line.split(" ", 1)[0]), headers

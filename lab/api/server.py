@@ -21,35 +21,27 @@ from typing import Any
 from flask import Response
 from flask import request as flask_request
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import cloudwatch, notify
 from . import settings as lab_settings
-from .control import create_control_app, ec2_vpn
-from .middleware import Faults, LabMiddleware, RequestLog, not_implemented_response
+from . import patches
+from .control import create_control_app
+from .middleware import Faults, LabMiddleware, RequestLog, internal_error_response, not_implemented_response
 from .state import API_NAME, StateDir
 
 log = logging.getLogger(__name__)
 
-_install_lock = threading.Lock()
-_installed = False
 _running_urls: list[str] = []
 _running_lock = threading.Lock()
 
 
 def install() -> None:
-    """Apply every moto patch once per process, before the first request."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        if ec2_vpn is not None:
-            ec2_vpn.install()
-        cloudwatch.install()
-        notify.install()
-        _installed = True
+    """Apply every moto patch once per process, before the first request (lab/api/patches.py)."""
+    patches.install()
 
 
 def _not_implemented(exc: NotImplementedError) -> Response:
@@ -57,9 +49,19 @@ def _not_implemented(exc: NotImplementedError) -> Response:
     return Response(body, status=status, headers=headers)
 
 
+def _internal_error(exc: Exception) -> Any:
+    """Anything else moto raises: AWS's 500 InternalError in the service's protocol, never HTML."""
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("lab: request failed inside moto")
+    body, status, headers = internal_error_response(flask_request.environ, exc)
+    return Response(body, status=status, headers=headers)
+
+
 def create_lab_backend_app(service: Any) -> Any:
     app = create_backend_app(service)
     app.register_error_handler(NotImplementedError, _not_implemented)
+    app.register_error_handler(Exception, _internal_error)
     return app
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import math
 import threading
 from typing import Any
 
@@ -24,18 +25,47 @@ DEFAULTS: dict[str, Any] = {
     "time_factor": 1.0,
     # the lab's "AWS edge": tunnel outside IPs are allocated from it
     "edge_pool": "198.51.100.0/24",
+    # AWS's Site-to-Site VPN quotas (defaults from AWS's quota page); raise them as AWS would
+    "quotas": {
+        "vpn_connections_per_vgw": 10,
+        "vpn_connections_per_region": 50,
+        "customer_gateways_per_region": 50,
+        "routes_per_vpn_connection": 100,
+    },
 }
 
 TUNNEL_ORDERS = ("sorted", "reversed", "shuffled")
+
+
+# Upper bounds keep a typo (1e308, inf) from freezing the lab: a day of delay, 10000x lab time.
+MAXIMA = {"state_delay_s": 86400.0, "time_factor": 10000.0}
+QUOTA_MAX = 100_000
 
 
 def _number(key: str, value: Any, minimum: float, strict: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{key} must be a number, got {value!r}")
     value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number, got {value}")
     if value < minimum or (strict and value == minimum):
         raise ValueError(f"{key} must be {'>' if strict else '>='} {minimum}, got {value}")
+    if value > MAXIMA[key]:
+        raise ValueError(f"{key} must be <= {MAXIMA[key]:g}, got {value:g}")
     return value
+
+
+def _quotas(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise ValueError("quotas must be an object of quota name -> count")
+    out = dict(DEFAULTS["quotas"])
+    for name, count in value.items():
+        if name not in out:
+            raise ValueError(f"unknown quota {name!r}; known: {', '.join(sorted(out))}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= QUOTA_MAX:
+            raise ValueError(f"quotas.{name} must be an integer from 0 to {QUOTA_MAX}, got {count!r}")
+        out[name] = count
+    return out
 
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +92,8 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
             if net.num_addresses < 4:
                 raise ValueError("edge_pool must hold at least 4 addresses")
             out[key] = str(net)
+        elif key == "quotas":
+            out[key] = _quotas(value)
     return out
 
 
@@ -70,9 +102,9 @@ class Settings:
 
     def __init__(self, initial: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()
-        self._base = dict(DEFAULTS)
+        self._base = copy.deepcopy(DEFAULTS)
         self._base.update(validate(initial or {}))
-        self._values = dict(self._base)
+        self._values = copy.deepcopy(self._base)
 
     def get(self, key: str | None = None) -> Any:
         with self._lock:
@@ -90,14 +122,14 @@ class Settings:
         """Set the values ``reset()`` returns to (the server's start-up settings) and apply them."""
         clean = validate(values or {})
         with self._lock:
-            self._base = dict(DEFAULTS)
+            self._base = copy.deepcopy(DEFAULTS)
             self._base.update(clean)
-            self._values = dict(self._base)
+            self._values = copy.deepcopy(self._base)
             return copy.deepcopy(self._values)
 
     def reset(self) -> dict[str, Any]:
         with self._lock:
-            self._values = dict(self._base)
+            self._values = copy.deepcopy(self._base)
             return copy.deepcopy(self._values)
 
 

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
-from lab.api import ec2_vpn, settings
+from lab.api import ec2_vpn, patches, settings
+from lab.tests import cgw_xml
 
 REAL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "real-aws"
 EDGE = ipaddress.ip_network("198.51.100.0/24")
@@ -44,7 +44,7 @@ class _MotoFallback:
 
 @pytest.fixture(scope="module")
 def url():
-    ec2_vpn.install()
+    patches.install()
     try:
         from lab.api.server import LabServer
     except ImportError:
@@ -190,7 +190,7 @@ def test_customer_gateway_extended_fields_and_idempotent_create(ec2):
     assert "IpAddress" not in cert_only
     vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
     conn = _create(ec2, cert_only, vgw)
-    parsed = parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])
+    parsed = cgw_xml.parse(conn["CustomerGatewayConfiguration"])
     assert {t["cgw_asn"] for t in parsed["tunnels"]} == {65020}
 
 
@@ -267,7 +267,7 @@ def test_default_connection_as_aws_returns_it(ec2, cgw, vgw):
     assert conn["Routes"] == [] and conn["Category"] == "VPN"
     assert _wait_state(ec2, vpn_id, "available")["State"] == "available"
 
-    xml = parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])
+    xml = cgw_xml.parse(conn["CustomerGatewayConfiguration"])
     assert xml["vpn_connection_id"] == vpn_id and xml["vpn_gateway_id"] == vgw["VpnGatewayId"]
     by_ip = {t["OutsideIpAddress"]: t for t in tunnels}
     for tun in xml["tunnels"]:
@@ -403,7 +403,7 @@ def test_static_connection_routes_and_xml(ec2, cgw, vgw):
     raw = conn["CustomerGatewayConfiguration"]
     assert "<vpn_connection_attributes>NoBGPVPNConnection</vpn_connection_attributes>" in raw
     assert "<bgp>" not in raw
-    parsed = parse_customer_gateway_configuration(raw)
+    parsed = cgw_xml.parse(raw)
     assert parsed["static_routes_only"] is True
     assert all(t["cgw_asn"] is None and t["hold_time"] is None for t in parsed["tunnels"])
     ec2.create_vpn_connection_route(VpnConnectionId=vpn_id, DestinationCidrBlock="192.168.10.0/24")
@@ -433,7 +433,7 @@ def test_transit_gateway_connection(ec2, cgw):
     ]
     assert conn["TransitGatewayId"] == tgw and "VpnGatewayId" not in conn
     assert "<vpn_gateway_id></vpn_gateway_id>" in conn["CustomerGatewayConfiguration"]
-    parsed = parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])
+    parsed = cgw_xml.parse(conn["CustomerGatewayConfiguration"])
     assert parsed["vpn_gateway_id"] is None
     assert {t["vgw_asn"] for t in parsed["tunnels"]} == {64700}
     attachments = ec2.describe_transit_gateway_attachments()["TransitGatewayAttachments"]
@@ -465,7 +465,7 @@ def test_modify_tunnel_options_in_place_keeps_xml_crypto(ec2, cgw, vgw):
     vpn_id = conn["VpnConnectionId"]
     tun = next(t for t in conn["Options"]["TunnelOptions"] if t["TunnelInsideCidr"] == "169.254.110.0/30")
     ip = tun["OutsideIpAddress"]
-    xml_before = {t["vgw_outside_ip"]: t for t in parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])["tunnels"]}
+    xml_before = {t["vgw_outside_ip"]: t for t in cgw_xml.parse(conn["CustomerGatewayConfiguration"])["tunnels"]}
     with pytest.raises(ClientError) as exc:  # still pending
         ec2.modify_vpn_tunnel_options(VpnConnectionId=vpn_id, VpnTunnelOutsideIpAddress=ip, TunnelOptions={"DPDTimeoutSeconds": 60})
     assert _error(exc) == "IncorrectState"
@@ -487,7 +487,7 @@ def test_modify_tunnel_options_in_place_keeps_xml_crypto(ec2, cgw, vgw):
     assert after["Phase1EncryptionAlgorithms"] == [{"Value": "AES256"}]
     assert after["Phase1LifetimeSeconds"] == 3600 and after["PreSharedKey"] == "new_key.abcdefgh"
     assert after["TunnelInsideCidr"] == "169.254.111.0/30"
-    xml_after = {t["vgw_outside_ip"]: t for t in parse_customer_gateway_configuration(out["CustomerGatewayConfiguration"])["tunnels"]}
+    xml_after = {t["vgw_outside_ip"]: t for t in cgw_xml.parse(out["CustomerGatewayConfiguration"])["tunnels"]}
     # AWS (aws-cli#9421): the XML's ike/ipsec blocks stay as created, keys and addresses follow
     assert xml_after[ip]["ike"] == xml_before[ip]["ike"]
     assert xml_after[ip]["ike"]["encryption_protocol"] == "aes-128-cbc"
@@ -514,7 +514,7 @@ def test_modify_connection_options_and_connection(ec2, cgw, vgw):
     new_cgw = ec2.create_customer_gateway(Type="ipsec.1", IpAddress="203.0.113.30", BgpAsn=65030)["CustomerGateway"]
     out = ec2.modify_vpn_connection(VpnConnectionId=vpn_id, CustomerGatewayId=new_cgw["CustomerGatewayId"])["VpnConnection"]
     assert out["CustomerGatewayId"] == new_cgw["CustomerGatewayId"]
-    parsed = parse_customer_gateway_configuration(out["CustomerGatewayConfiguration"])
+    parsed = cgw_xml.parse(out["CustomerGatewayConfiguration"])
     assert {t["cgw_outside_ip"] for t in parsed["tunnels"]} == {"203.0.113.30"}
     assert {t["OutsideIpAddress"] for t in out["Options"]["TunnelOptions"]} == {
         t["OutsideIpAddress"] for t in conn["Options"]["TunnelOptions"]
@@ -662,7 +662,7 @@ def test_tunnel_order_setting(ec2, cgw, vgw):
     ips = [ipaddress.ip_address(t["OutsideIpAddress"]) for t in conn["Options"]["TunnelOptions"]]
     assert ips == sorted(ips, reverse=True)
     assert [ipaddress.ip_address(t["OutsideIpAddress"]) for t in conn["VgwTelemetry"]] == ips
-    xml_ips = [ipaddress.ip_address(t["vgw_outside_ip"]) for t in parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])["tunnels"]]
+    xml_ips = [ipaddress.ip_address(t["vgw_outside_ip"]) for t in cgw_xml.parse(conn["CustomerGatewayConfiguration"])["tunnels"]]
     assert xml_ips == ips
     settings.update({"tunnel_order": "shuffled"})
     orders = set()
@@ -707,17 +707,17 @@ def _shape(value):
     [("vpn-ba2e34a8.customer-gateway-configuration.xml", False), ("vpn-static-2019.customer-gateway-configuration.xml", True)],
 )
 def test_parser_gives_same_structure_for_lab_and_real_xml(ec2, cgw, vgw, sample, static):
-    real = parse_customer_gateway_configuration((REAL / sample).read_text())
+    real = cgw_xml.parse((REAL / sample).read_text())
     conn = _create(ec2, cgw, vgw, StaticRoutesOnly=static)
-    lab = parse_customer_gateway_configuration(conn["CustomerGatewayConfiguration"])
+    lab = cgw_xml.parse(conn["CustomerGatewayConfiguration"])
     assert _shape(lab) == _shape(real)
     assert lab["tunnels"][0]["ike"] == real["tunnels"][0]["ike"]
     assert lab["tunnels"][0]["ipsec"] == real["tunnels"][0]["ipsec"]
 
 
 def test_install_is_idempotent():
-    ec2_vpn.install()
-    ec2_vpn.install()
+    patches.install()
+    patches.install()
     from moto.ec2.models.vpn_gateway import VpnGatewayBackend
 
     # wrapped once only: the wrapper's original is moto's own function

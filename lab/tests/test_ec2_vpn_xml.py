@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
 from lab.api import cgw_config
+from lab.tests import cgw_xml
 
 # AWS's real samples (published data), copied into tests/fixtures/real-aws with their SOURCES.md
 REAL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "real-aws"
@@ -49,7 +49,7 @@ def _sample_doc(parsed: dict, bgp: bool) -> dict:
 )
 def test_render_reproduces_real_sample_byte_for_byte(name, bgp):
     real = (REAL / name).read_text()
-    parsed = parse_customer_gateway_configuration(real)
+    parsed = cgw_xml.parse(real)
     assert parsed["static_routes_only"] is (not bgp)
     generated = cgw_config.render(_sample_doc(parsed, bgp))
     assert generated.strip() == real.strip()
@@ -82,13 +82,13 @@ def test_frozen_crypto_follows_first_proposal_of_each_list():
 
 
 def test_no_psk_element_when_keys_live_in_secrets_manager():
-    parsed = parse_customer_gateway_configuration((REAL / "vpn-tgw-2019.customer-gateway-configuration.xml").read_text())
+    parsed = cgw_xml.parse((REAL / "vpn-tgw-2019.customer-gateway-configuration.xml").read_text())
     doc = _sample_doc(parsed, True)
     for tunnel in doc["tunnels"]:
         tunnel["pre_shared_key"] = None
     xml = cgw_config.render(doc)
     assert "<pre_shared_key>" not in xml
-    assert [t["pre_shared_key"] for t in parse_customer_gateway_configuration(xml)["tunnels"]] == [None, None]
+    assert [t["pre_shared_key"] for t in cgw_xml.parse(xml)["tunnels"]] == [None, None]
 
 
 def test_inside_addresses_vgw_first_host_cgw_second():

@@ -83,6 +83,12 @@ def test_settings_defaults_update_and_validation(lab):
         "tunnel_order": "sorted",
         "time_factor": 1.0,
         "edge_pool": "198.51.100.0/24",
+        "quotas": {
+            "vpn_connections_per_vgw": 10,
+            "vpn_connections_per_region": 50,
+            "customer_gateways_per_region": 50,
+            "routes_per_vpn_connection": 100,
+        },
     }
     updated = lab.set_settings({"tunnel_order": "shuffled", "time_factor": 60})
     assert updated["tunnel_order"] == "shuffled" and updated["time_factor"] == 60.0

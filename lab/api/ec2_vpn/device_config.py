@@ -8,7 +8,8 @@ own sample configurations and XML are).
 from __future__ import annotations
 
 from lab.api import cgw_config
-from lab.api.ec2_vpn import models
+from lab.api.ec2_vpn.common import LOCK, ordered_tunnels
+from lab.api.ec2_vpn.rules import invalid
 
 DEVICE_TYPES = [
     {
@@ -24,10 +25,10 @@ _GENERATORS = {"9005b6c1": "_generic"}
 
 def sample_configuration(conn, device_type_id: str, ike_version: str) -> str:
     if device_type_id not in _GENERATORS:
-        raise models.invalid(f"Value ({device_type_id}) for parameter VpnConnectionDeviceTypeId is invalid")
+        raise invalid(f"Value ({device_type_id}) for parameter VpnConnectionDeviceTypeId is invalid")
     if ike_version not in ("ikev1", "ikev2"):
-        raise models.invalid(f"Value ({ike_version}) for parameter InternetKeyExchangeVersion is invalid")
-    with models.LOCK:
+        raise invalid(f"Value ({ike_version}) for parameter InternetKeyExchangeVersion is invalid")
+    with LOCK:
         return globals()[_GENERATORS[device_type_id]](conn, ike_version)
 
 
@@ -47,7 +48,7 @@ def _generic(conn, ike_version: str) -> str:
         f"Your Customer Gateway ID                 : {conn.customer_gateway_id}",
         "",
     ]
-    for number, tun in enumerate(models.ordered_tunnels(conn), start=1):
+    for number, tun in enumerate(ordered_tunnels(conn), start=1):
         vgw_inside, cgw_inside = cgw_config.inside_addresses(tun.inside_cidr)
         snake = tun.describe_snake()
         ike, ipsec = tun.frozen["ike"], tun.frozen["ipsec"]

@@ -1,7 +1,7 @@
 """Thin EC2 response methods for the VPN slice: parse the request, call models, serialise.
 
-install() sets each function on moto's EC2Response under its snake_case action name; moto's
-dispatch turns ``Action=ModifyVpnTunnelOptions`` into ``modify_vpn_tunnel_options``.
+urls.py lists them; lab/api/patches.py sets each on moto's EC2Response under its snake_case action
+name, and moto's dispatch turns ``Action=ModifyVpnTunnelOptions`` into ``modify_vpn_tunnel_options``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import copy
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.utils import add_tag_specification
 
-from lab.api.ec2_vpn import device_config, models
+from lab.api.ec2_vpn import device_config, gateways, models
 
 
 def create_vpn_connection(self) -> ActionResult:
@@ -44,7 +44,7 @@ def modify_vpn_tunnel_options(self) -> ActionResult:
 
 def modify_vpn_connection_options(self) -> ActionResult:
     self.error_on_dryrun()
-    changes = {key: self._get_param(key) for key in models._CONNECTION_CIDR_OPTIONS}
+    changes = {key: self._get_param(key) for key in models.CONNECTION_CIDR_OPTIONS}
     conn = models.modify_connection_options(self.ec2_backend, self._get_param("VpnConnectionId"), changes)
     return ActionResult({"VpnConnection": conn})
 
@@ -113,7 +113,7 @@ def get_vpn_connection_device_sample_configuration(self) -> ActionResult:
 
 def create_customer_gateway(self) -> ActionResult:
     self.error_on_dryrun()
-    cgw = models.create_customer_gateway(
+    cgw = gateways.create_customer_gateway(
         self.ec2_backend,
         gateway_type=self._get_param("Type"),
         ip_address=self._get_param("IpAddress") or self._get_param("PublicIp"),
@@ -124,22 +124,3 @@ def create_customer_gateway(self) -> ActionResult:
         tags=self._parse_tag_specification().get("customer-gateway", {}),
     )
     return ActionResult({"CustomerGateway": cgw})
-
-
-ACTIONS = {
-    name: globals()[name]
-    for name in (
-        "create_vpn_connection",
-        "modify_vpn_tunnel_options",
-        "modify_vpn_connection_options",
-        "modify_vpn_connection",
-        "replace_vpn_tunnel",
-        "create_vpn_connection_route",
-        "delete_vpn_connection_route",
-        "enable_vgw_route_propagation",
-        "disable_vgw_route_propagation",
-        "get_vpn_connection_device_types",
-        "get_vpn_connection_device_sample_configuration",
-        "create_customer_gateway",
-    )
-}

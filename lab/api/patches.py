@@ -1,0 +1,66 @@
+"""Every patch the lab applies to moto 5.2.5, in one place, once per process.
+
+The lab extends moto in place instead of forking it: each service's models/responses modules
+hold the functions, and this module puts them on moto's classes. These are moto internals (class
+attributes, method signatures, dispatch by snake_case action name); moto is pinned exactly and
+lab/tests/test_ec2_vpn.py and test_alarms.py are the canaries when it moves.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.vpn_connections import VPNConnection
+from moto.ec2.models.vpn_gateway import VpnGatewayBackend
+from moto.ec2.responses import EC2Response
+
+from lab.api import cloudwatch, notify
+from lab.api.ec2_vpn import gateways, serialize, urls
+
+_lock = threading.Lock()
+_installed = False
+
+
+def _install_ec2_vpn() -> None:
+    # What DescribeVpnConnections serialises, computed from the lab state on the object.
+    VPNConnection.state = property(serialize.conn_state_get, serialize.conn_state_set)
+    VPNConnection.options = property(serialize.conn_options_get, serialize.conn_options_set)
+    VPNConnection.vgw_telemetry = property(serialize.conn_telemetry)
+    VPNConnection.routes = property(serialize.conn_routes)
+    VPNConnection.customer_gateway_configuration = property(serialize.conn_xml)
+    VPNConnection.get_filter_value = gateways._wrap_filter_value(VPNConnection.get_filter_value, gateways._VPN_FILTERS)
+
+    RouteTable.propagating_vgws = property(gateways._table_propagating_vgws)
+    RouteTable.routes = property(gateways._table_routes)
+
+    # moto's CustomerGateway lacks these; class defaults cover gateways made before install
+    CustomerGateway.bgp_asn_extended = None
+    CustomerGateway.certificate_arn = None
+    CustomerGateway.device_name = None
+    CustomerGateway.get_filter_value = gateways._wrap_filter_value(CustomerGateway.get_filter_value, gateways._CGW_FILTERS)
+    CustomerGatewayBackend.delete_customer_gateway = gateways._wrap_delete_customer_gateway(
+        CustomerGatewayBackend.delete_customer_gateway
+    )
+    CustomerGatewayBackend.describe_customer_gateways = gateways._wrap_describe_customer_gateways(
+        CustomerGatewayBackend.describe_customer_gateways
+    )
+    VpnGatewayBackend.create_vpn_gateway = gateways._wrap_create_vpn_gateway(VpnGatewayBackend.create_vpn_gateway)
+    VpnGatewayBackend.attach_vpn_gateway = gateways._wrap_attach_vpn_gateway(VpnGatewayBackend.attach_vpn_gateway)
+    VpnGatewayBackend.delete_vpn_gateway = gateways._wrap_delete_vpn_gateway(VpnGatewayBackend.delete_vpn_gateway)
+
+    for name, func in urls.ACTIONS.items():
+        setattr(EC2Response, name, func)
+
+
+def install() -> None:
+    """Apply every patch. Idempotent; call before the first request."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _install_ec2_vpn()
+        cloudwatch.install()
+        notify.install()
+        _installed = True
