@@ -121,4 +121,4 @@ def test_bindep_lab_profile_covers_makefile_debs():
     debs = set(match.group(1).replace("\\\n", " ").split())
     # the Java runtime is the decision environment's (ansible-rulebook), not the lab's
     debs.discard("default-jre-headless")
-    assert debs <= _bindep(["platform:dpkg", "platform:debian", "lab"])
+    assert debs <= _bindep(["platform:dpkg", "platform:debian", "lab", "test"])

@@ -24,8 +24,8 @@ from ansible_collections.sitevpn.aws.plugins.filter.verify_report import FilterM
 from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import failover_mode_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import failover_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import ping_timeline
-from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import render_html
-from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import render_index
+from ansible_collections.sitevpn.aws.plugins.module_utils.report_index import render_index
+from ansible_collections.sitevpn.aws.plugins.module_utils.report_site import render_site_page as render_html
 
 PING = Path(__file__).parent / "fixtures" / "ping"
 T0 = 1795614000.0
@@ -324,8 +324,9 @@ def test_site_page_failover_section_and_plot():
     assert page.count("<svg") == 2 and "Failover test" in page
     assert "<script" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "alarm &lt;ALARM&gt;" in page and "a&amp;b" in page
-    assert "<tr><th>bgp.hold_time</th><td>30 &lt;s&gt;</td></tr><tr><th>bfd</th><td>none</td></tr>" in page
-    assert re.search(r"href=|src=|url\(", page) is None      # nothing external
+    # timers in words: a label, not bgp.hold_time; units where the field is a time
+    assert "<tr><th>Hold time</th><td>30 &lt;s&gt;</td></tr>" in page and "bgp.hold_time" not in page
+    assert "://" not in page      # nothing external, not even the SVG namespace
     for name in ("down", "moved", "restored"):
         assert marker_x(page, name) is not None, name
     # the x axis is seconds since tunnel 1 went down: the down marker sits on the "0" tick,
@@ -335,10 +336,12 @@ def test_site_page_failover_section_and_plot():
     assert marker_x(silent, "down") == pytest.approx(tick0, abs=0.2)
     assert "traffic moved (+3.0 s)" in silent and "tunnel 1 restored (+20.0 s)" in silent
     assert marker_x(silent, "down") < marker_x(silent, "moved") < marker_x(silent, "restored")
-    assert "<td>3.00</td>" in silent     # recovery_seconds in the mode's table
+    assert "<tr><th>Traffic back after</th><td>3 s</td></tr>" in silent     # recovery in the mode's facts
     # every 100 ms with a lost ping is marked under the axis: 30 lost pings, 100 ms apart
-    assert silent.count('class="lost-rug"') == 30 and "pings lost (30 plotted)" in silent
-    assert page.count("silent: chain step &#x27;SNS message&#x27; failed") == 1   # once, with its mode
+    assert silent.count('class="lost-rug"') == 30 and "800 pings sent, 30 lost (plotted)" in silent
+    # listed once, with its mode; and the verdict names it
+    assert page.count("<li>silent: chain step &#x27;SNS message&#x27; failed") == 1
+    assert re.search(r'<div class="verdict warn".*last failover test failed: silent: chain step', page)
     empty = render_html(site_report(), failover_report({"site": "site-bgp", "modes": []}))
     assert "site-bgp: no failover mode ran" in empty and "<svg" not in empty
 
@@ -350,26 +353,28 @@ def test_site_page_shows_the_failover_tests_context():
                             "backup": {"index": 2, "peer_outside_ip": "198.51.100.12"}},
                 "probes": {"lan_to_vpc": "site-bgp-lan-probe -> 10.0.0.10"}})
     page = render_html(site_report(), rep)
-    assert "<tr><th>tunnel taken down</th><td>tunnel 1 (198.51.100.11)</td></tr>" in page
-    assert "<tr><th>tunnel taking over</th><td>tunnel 2 (198.51.100.12)</td></tr>" in page
-    assert "<th>pings lan_to_vpc</th><td>site-bgp-lan-probe -&gt; 10.0.0.10</td>" in page
-    assert '<tr><th>device left as found</th><td><span class="bad">FAILED</span></td></tr>' in page
+    assert "<tr><th>Tunnel taken down</th><td>tunnel 1 (198.51.100.11)</td></tr>" in page
+    assert "<tr><th>Tunnel taking over</th><td>tunnel 2 (198.51.100.12)</td></tr>" in page
+    assert "<th>Pings LAN \u2192 VPC</th><td>site-bgp-lan-probe -&gt; 10.0.0.10</td>" in page
+    assert '<tr><th>Device left as found</th><td><span class="badge bad">no</span></td></tr>' in page
 
 
 def test_site_page_escapes_and_works_without_failover():
     page = render_html(site_report("<evil>"))
     assert "&lt;evil&gt;" in page and "<evil>" not in page and "<svg" not in page
+    assert "No failover test has run on this site yet" in page
 
 
-def test_index_failover_column():
+def test_index_failover_columns():
     reports = [site_report("site-bgp"), site_report("site-static")]
     page = render_index(reports, [failover_fixture("site-bgp")])
-    row = re.search(r"<tr><td><a href=\"site-bgp/verify.html\">.*?</tr>", page).group(0)
-    assert "FAILED" in row and "graceful: 0 lost, 0.0 s; silent: 30 lost, 3.0 s" in row
-    static_row = re.search(r"<tr><td><a href=\"site-static/verify.html\">.*?</tr>", page).group(0)
-    assert static_row.endswith("<td>-</td></tr>")
+    row = re.search(r'<tr data-status="\w+"><td data-sort="site-bgp">.*?</tr>', page).group(0)
+    assert "failed" in row and "0 \u00b7 30" in row and "0 s \u00b7 3 s" in row
+    assert 'title="graceful: 0 pings lost, traffic back after 0 s; silent: 30 pings lost, traffic back after 3 s"' in row
+    static_row = re.search(r'<tr data-status="\w+"><td data-sort="site-static">.*?</tr>', page).group(0)
+    assert "not run" in static_row
     assert render_index(reports, {"site-bgp": failover_fixture()}) == page
-    assert "<th>failover</th>" in render_index(reports)
+    assert "<th class=\"sortable\" scope=\"col\">Pings lost</th>" in render_index(reports)
 
 
 def test_filters():
@@ -383,6 +388,6 @@ def test_filters():
     verify = VerifyFilters().filters()
     page = verify["verify_report_html"](site_report(), failover=failover_fixture())
     assert "<svg" in page
-    assert "<th>failover</th>" in verify["verify_index_html"]([site_report()], failovers=[failover_fixture()])
+    assert "0 \u00b7 30" in verify["verify_index_html"]([site_report()], failovers=[failover_fixture()])
     with pytest.raises(AnsibleFilterError):
         verify["verify_report_html"](site_report(), failover="nope")

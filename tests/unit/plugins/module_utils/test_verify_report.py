@@ -11,8 +11,8 @@ from ansible_collections.sitevpn.aws.plugins.filter.verify_report import FilterM
 from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import build_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import parse_frr_bgp_summary
 from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import parse_swanctl_sas
-from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import render_html
-from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import render_index
+from ansible_collections.sitevpn.aws.plugins.module_utils.report_index import render_index
+from ansible_collections.sitevpn.aws.plugins.module_utils.report_site import render_site_page as render_html
 
 SAS_UP = """tunnel1: #1, ESTABLISHED, IKEv2, 1a2b3c4d5e6f7a8b_i* 9a8b7c6d5e4f3a2b_r
   local  '203.0.113.10' @ 203.0.113.10[4500]
@@ -74,6 +74,19 @@ def test_all_good_bgp():
     assert (t1["aws_status"], t1["ike_state"], t1["ipsec_state"], t1["bgp_state"]) == ("UP", "up", "up", "established")
     assert (t1["prefixes_received"], t1["prefixes_advertised"]) == (1, 1)
     assert report["best_path_ok"] is True and report["ping_ok"] is True
+    assert t1["bgp_peer_ip"] == "169.254.10.1" and report["hub"] is None
+
+
+def test_hub_and_time():
+    facts = facts_bgp()
+    facts["connection"]["vpn_gateway_id"] = "vgw-1"
+    facts["time"] = 1795614564.62
+    report = build_report(facts)
+    assert report["hub"] == "virtual private gateway vgw-1" and report["time"] == "2026-11-25T13:49:24.620Z"
+    facts["connection"]["transit_gateway_id"] = "tgw-1"
+    assert build_report(facts)["hub"] == "transit gateway tgw-1"
+    facts["hub"] = "VPN Concentrator vcn-1 on tgw-1"
+    assert build_report(facts)["hub"] == "VPN Concentrator vcn-1 on tgw-1"
 
 
 def test_tunnel2_ike_up_bgp_active():
@@ -144,9 +157,9 @@ def test_html_and_filters():
     report = filters["verify_report"](facts)
     page = filters["verify_report_html"](report)
     assert page.startswith("<!DOCTYPE html>") and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
-    assert "198.51.100.12" in page and "FAILED" in page and "no ping reply from 10.0.0.10" in page
+    assert "198.51.100.12" in page and "NOT healthy" in page and "no ping reply from 10.0.0.10" in page
     index = render_index([build_report(facts_bgp()), report])
-    assert 'href="site-bgp/verify.html"' in index and index.count("<tr>") == 3
-    assert "OK" in render_html(build_report(facts_bgp()))
+    assert 'href="site-bgp/verify.html"' in index and index.count("<tr data-status=") == 2
+    assert "site-bgp is healthy: both tunnels UP" in render_html(build_report(facts_bgp()))
     with pytest.raises(Exception, match="expects a dict"):
         filters["verify_report"]([])
