@@ -14,7 +14,7 @@ import pytest
 DATAPLANE_FILES = {
     "lab/tests/test_dataplane.py",
     "lab/tests/test_dataplane_e2e.py",
-    "lab/tests/test_dataplane_labapi.py",
+    "tests/integration/test_it_dataplane_labapi.py",
     "tests/integration/test_it_site.py",
     "tests/integration/test_it_strongswan.py",
     "tests/integration/test_it_eda.py",
@@ -27,6 +27,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "dataplane: starts the lab's data plane (run one at a time, one worker)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the marks
 def pytest_collection_modifyitems(config, items):
     root = config.rootpath
     for item in items:

@@ -2,20 +2,26 @@
 
 Tolerant of the few spellings the contract allows (nested or flat tunnel options, option
 values as plain lists or AWS's ``[{"value": ...}]``), so the edge does not break on cosmetics.
-AWS defaults fill whatever is missing, from the collection's tunnel-option spec (their one home).
+AWS defaults fill whatever is missing, from the lab API's own rules (lab/api/ec2_vpn/rules.py).
 """
 from __future__ import annotations
 
+import copy
 import json
 import urllib.request
 
-from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options
+from lab.api.ec2_vpn import rules
 
 from . import addressing as A
 
+# snake_case tunnel option -> AWS's default (None: no default, e.g. the inside CIDR or the key)
+DEFAULTS = {snake: default for snake, kind, dummy, default in rules.TUNNEL_FIELDS.values() if kind != "log"}
+
 
 def _with_defaults(options: dict) -> dict:
-    return tunnel_options.with_defaults(options)
+    out = {k: copy.deepcopy(v) for k, v in DEFAULTS.items() if v is not None}
+    out.update({k: v for k, v in options.items() if v is not None})
+    return out
 
 
 def values(v) -> list:
@@ -29,7 +35,7 @@ def values(v) -> list:
 def normalize_tunnel(t: dict) -> dict:
     opts = dict(t.get("options") or t.get("tunnel_options") or {})
     for k, v in t.items():
-        if k in tunnel_options.FIELDS and k not in opts:
+        if k in DEFAULTS and k not in opts:
             opts[k] = v
     opts = _with_defaults(opts)
     inside = t.get("inside_cidr") or t.get("tunnel_inside_cidr") or opts.get("tunnel_inside_cidr")

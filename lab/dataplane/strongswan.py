@@ -30,8 +30,6 @@ import socket
 import struct
 from pathlib import Path
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES, INTEGRITY_NAMES
-
 from .netns import LabError, run, spawn, wait_for
 from .state import State, kill_pid
 
@@ -66,9 +64,9 @@ def plugins() -> list[str]:
 
 
 # --- AWS algorithm names -> strongSwan keywords -----------------------------------------
-# AWS names -> neutral names live in the tunnel plan; they happen to be strongSwan's keywords
-ENCRYPTION = ENCRYPTION_NAMES
-INTEGRITY = INTEGRITY_NAMES
+# What AWS's endpoint offers for each name of the EC2 API (the lab keeps its own table: it plays AWS)
+ENCRYPTION = {"AES128": "aes128", "AES256": "aes256", "AES128-GCM-16": "aes128gcm16", "AES256-GCM-16": "aes256gcm16"}
+INTEGRITY = {"SHA1": "sha1", "SHA2-256": "sha256", "SHA2-384": "sha384", "SHA2-512": "sha512"}
 DH_GROUPS = {2: "modp1024", 5: "modp1536", 14: "modp2048", 15: "modp3072", 16: "modp4096",
              17: "modp6144", 18: "modp8192", 19: "ecp256", 20: "ecp384", 21: "ecp521",
              22: "modp1024s160", 23: "modp2048s224", 24: "modp2048s256",

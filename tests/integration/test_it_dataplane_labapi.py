@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.dataplane import addressing as A
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+from lab.dataplane import addressing as A
 from lab.dataplane import bounds, device, lab, state, strongswan
 from lab.dataplane.netns import existing_namespaces, run
 
