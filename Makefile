@@ -62,9 +62,9 @@ changelog: venv
 	$(BIN)/python scripts/sanity.py --test changelog
 
 # Every test, then the offline checks side by side (each one's output kept in one piece).
-# Two workers: the data-plane tests one after another on one, everything else on the other (conftest.py).
+# Two workers: the data-plane tests one after another on one, every other file beside them (conftest.py).
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25 tests/unit lab/tests tests/integration
+	$(BIN)/python -m pytest -q -n 2 --durations=25 tests/unit lab/tests tests/integration
 	$(MAKE) --no-print-directory -j2 --output-sync=target sanity lint
 
 bench: setup

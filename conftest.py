@@ -1,17 +1,17 @@
 """Test-run layout shared by tests/ and lab/tests (pytest loads this file for both).
 
-``make test`` runs pytest with two xdist workers (``-n 2 --dist loadgroup``). The tests that build
-network namespaces and start strongSwan/FRR (the lab's data plane) form one group: one worker runs
-them one after another, since the machine runs one lab at a time, while the other worker runs the
-unit and lab-API tests beside them. Every other file is a unit of its own too, so that its module
-fixtures (a lab API, a built artifact) are set up once, on one worker.
+``make test`` runs pytest with two xdist workers (``-n 2``). The tests that build network namespaces
+and start strongSwan/FRR (the lab's data plane) form one unit of work: one worker runs them one after
+another, since the machine runs one lab at a time, while the other worker runs the unit and lab-API
+tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
+built artifact) are set up once, on one worker.
 """
 from __future__ import annotations
 
 import pytest
 
 # Files whose tests start the data plane (namespaces, charon, FRR), or a stand-in device namespace.
-DATAPLANE_FILES = {
+DATAPLANE_FILES = frozenset({
     "lab/tests/test_dataplane.py",
     "lab/tests/test_dataplane_e2e.py",
     "tests/integration/test_it_dataplane_labapi.py",
@@ -20,20 +20,34 @@ DATAPLANE_FILES = {
     "tests/integration/test_it_eda.py",
     "tests/integration/test_it_molecule.py",
     "tests/unit/eda/test_tunnel_event_role.py",
-}
+})
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The xdist unit a test belongs to: the data plane, or its own file."""
+    path = nodeid.split("::", 1)[0]
+    return "dataplane" if path in DATAPLANE_FILES else path
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "dataplane: starts the lab's data plane (run one at a time, one worker)")
+    config.addinivalue_line("markers", "dataplane: starts the lab's data plane (run one at a time, on one worker)")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the marks
 def pytest_collection_modifyitems(config, items):
-    root = config.rootpath
-    for item in items:
-        path = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
-        if path in DATAPLANE_FILES:
-            item.add_marker(pytest.mark.dataplane)
-            item.add_marker(pytest.mark.xdist_group("dataplane"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(path or item.nodeid.split("::")[0]))
+    dataplane = [item for item in items if unit_of_work(item.nodeid) == "dataplane"]
+    for item in dataplane:
+        item.add_marker(pytest.mark.dataplane)
+    # the longest unit first, so that one worker starts on it at once (xdist hands out units in order)
+    if getattr(config.option, "numprocesses", None):
+        first = {id(item) for item in dataplane}
+        items[:] = dataplane + [item for item in items if id(item) not in first]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DataplaneTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return unit_of_work(nodeid)
+
+    return DataplaneTogether(config, log)
