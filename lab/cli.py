@@ -5,6 +5,9 @@
                                                      the lab API included
   sitevpn-lab api start [--port N] [--settings JSON] the lab API in the background, once healthy
   sitevpn-lab api stop
+  sitevpn-lab eda start --api URL --inventory DIR [--reports-dir DIR] [--host-vars JSON]
+                                                     the tunnel-event rulebook in the background
+  sitevpn-lab eda stop
   sitevpn-lab status [--state-dir DIR]               JSON: namespaces, processes, tunnels
   sitevpn-lab site add NAME --cgw-ip IP [--lan CIDR] device namespace, crypto boxes, LAN host
   sitevpn-lab site remove NAME
@@ -24,6 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from lab import eda
 from lab.dataplane import addressing, connections, device, lab
 from lab.dataplane.netns import LabError
 from lab.api.cli import parse_settings
@@ -54,6 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     ap_stop = api.add_parser("stop")
     for sp in (ap_start, ap_stop):
         sp.add_argument("--state-dir", default=argparse.SUPPRESS)
+    eda_cmd = sub.add_parser("eda").add_subparsers(dest="eda_cmd", required=True)
+    ep_start = eda_cmd.add_parser("start")
+    ep_start.add_argument("--api", default=DEFAULT_API)
+    ep_start.add_argument("--inventory", required=True)
+    ep_start.add_argument("--reports-dir", default=None)
+    ep_start.add_argument("--host-vars", default="{}", help="more variables for the sites, JSON")
+    ep_start.add_argument("--timeout", type=float, default=120.0)
+    ep_stop = eda_cmd.add_parser("stop")
+    for sp in (ep_start, ep_stop):
+        sp.add_argument("--state-dir", default=argparse.SUPPRESS)
     site = sub.add_parser("site").add_subparsers(dest="site_cmd", required=True)
     sa = site.add_parser("add")
     sa.add_argument("name")
@@ -81,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             out = api_start(args.state_dir, args.port, args.settings, args.timeout)
         elif args.cmd == "api":
             out = api_stop(args.state_dir)
+        elif args.cmd == "eda" and args.eda_cmd == "start":
+            out = eda.start(str(args.state_dir), args.api, args.inventory, reports_dir=args.reports_dir,
+                            host_vars=json.loads(args.host_vars), timeout=args.timeout)
+        elif args.cmd == "eda":
+            out = eda.stop(str(args.state_dir))
         elif args.cmd == "status":
             out = lab.status(args.state_dir)
         elif args.site_cmd == "add":
@@ -99,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError(f"the lab API has no connection {args.vpn_connection_id}")
             device.configure_and_wait(args.state_dir, args.name, conns[args.vpn_connection_id])
             out = {"configured": args.name}
-    except (LabError, ValueError, OSError) as exc:
+    except (LabError, ValueError, OSError, RuntimeError) as exc:
         print(f"sitevpn-lab: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(out, indent=1, sort_keys=True))

@@ -60,6 +60,13 @@ def _cmdline(pid: int) -> list[str]:
         return []
 
 
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -134,8 +141,11 @@ class StateDir:
         if not cls.is_alive(entry):
             return "gone"
         pid = entry["pid"]
+        # a process recorded with group: true leads a session we started (its children go with it)
+        group = bool(entry.get("group")) and _pgid(pid) == pid
+        send = (lambda sig: os.killpg(pid, sig)) if group else (lambda sig: os.kill(pid, sig))
         try:
-            os.kill(pid, signal.SIGTERM)
+            send(signal.SIGTERM)
         except ProcessLookupError:
             return "gone"
         deadline = time.monotonic() + timeout
@@ -144,7 +154,7 @@ class StateDir:
                 return "stopped"
             time.sleep(0.05)
         try:
-            os.kill(pid, signal.SIGKILL)
+            send(signal.SIGKILL)
         except ProcessLookupError:
             return "stopped"
         return "killed"

@@ -10,7 +10,6 @@ nothing behind."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -24,7 +23,7 @@ import pytest
 
 from lab.dataplane.lab import missing_tools
 from lab.dataplane.netns import existing_namespaces
-from rulebook import missing as rulebook_missing, rulebook
+from rulebook import missing as rulebook_missing
 from secrets_scan import default_roots, find_leaks, lab_psks
 from sitevpn_playbook import BIN, ROOT, run_playbook
 
@@ -132,14 +131,21 @@ def check_failover(reports: Path, onprem: bool = False) -> dict:
     return out
 
 
-def check_events(reports: Path) -> None:
-    """reports/<site>/events.json of the rulebook's playbook: per failover mode, tunnel 1's DOWN then
-    UP, applied on the device (static site: the VPC routes moved to tunnel 2 and back)."""
+def rulebook_log(state_dir: Path) -> str:
+    """The tail of the rulebook's log (lab/eda.py), for a failure message."""
+    log = state_dir / "rulebook" / "rulebook.log"
+    return "\n--- rulebook log ---\n" + log.read_text(errors="replace")[-6000:] if log.exists() else ""
+
+
+def check_events(reports: Path, runs: int) -> None:
+    """reports/<site>/events.json of the rulebook's playbook (the history of RUNS failover tests): per
+    failover mode, tunnel 1's DOWN then UP, applied on the device (static site: the VPC routes moved to
+    tunnel 2 and back)."""
     for site in ("site-bgp", "site-static"):
         records = json.loads((reports / site / "events.json").read_text())
         applied = [r for r in records if r["ok"] and not r["action"].startswith("ignored")]
         assert all(r["ok"] for r in records), records
-        assert [r["state"] for r in applied] == ["DOWN", "UP", "DOWN", "UP"], records   # graceful, then silent
+        assert [r["state"] for r in applied] == ["DOWN", "UP", "DOWN", "UP"] * runs, records   # graceful, then silent
         assert len({r["tunnel_outside_ip"] for r in records}) == 1
         if site == "site-static":
             assert {r["action"] for r in applied if r["state"] == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
@@ -225,12 +231,15 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(scratch))
     since = time.time() - 1
     reports = lab_env["state_dir"].parent / "reports"
+    # site.yml runs the tunnel-event rulebook beside the failover test (the lab inventory asks for
+    # the on-prem reaction): make site's own proof of issue 8's chain
+    onprem = dataplane and rulebook_missing() is None
     extra = {"sitevpn_lab_dataplane": dataplane, "verify_reports_dir": str(reports),
-             "failover_test_reports_dir": str(reports)}
+             "failover_test_reports_dir": str(reports), "failover_test_onprem_events": onprem}
     url = lab_env["url"]
 
     first = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
-    assert first.rc == 0, first.output
+    assert first.rc == 0, first.output + rulebook_log(lab_env["state_dir"])
     assert first.changed["localhost"] > 0 and first.changed["site-bgp"] > 0
     assert healthy(url)
 
@@ -257,26 +266,23 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
                 break
             assert time.monotonic() < deadline, tele
             time.sleep(1)
-        first_reports = check_failover(reports)
+        first_reports = check_failover(reports, onprem=onprem)
         check_verify_reports(reports)
+        if onprem:
+            check_events(reports, runs=1)
     check_no_psk_leak(url, first.output, lab_env["state_dir"], [log, scratch], since, dataplane)
 
     for name in ("ANSIBLE_VERBOSITY", "ANSIBLE_LOG_PATH"):
         monkeypatch.delenv(name)
-    # the second run with the on-prem consumer of the tunnel events running (issue 8's chain)
-    onprem = dataplane and rulebook_missing() is None
-    with contextlib.ExitStack() as stack:
-        if onprem:
-            eda = stack.enter_context(rulebook(url, state_dir=lab_env["state_dir"], reports_dir=reports, workdir=tmp_path / "eda"))
-        again = run_playbook(ROOT / "site.yml", url, {**extra, "failover_test_onprem_events": onprem},
-                             inventory=INVENTORY, timeout=900)
-        assert again.rc == 0, again.output + (eda.output()[-6000:] if onprem else "")
+    # the second run finds everything in place, the rulebook (issue 8's on-prem chain) still running
+    again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
+    assert again.rc == 0, again.output + rulebook_log(lab_env["state_dir"])
     assert again.total_changed == 0, changed_tasks(again.output)
     if dataplane:
         second = check_failover(reports, onprem=onprem)
         assert all(second[s]["time"] != first_reports[s]["time"] for s in second)   # it ran again
     if onprem:
-        check_events(reports)
+        check_events(reports, runs=2)
     if dataplane:
         for site, rep in second.items():
             for m in rep["modes"]:
