@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.api.testing import LabAPI
 
 ACCOUNT = "123456789012"
 
@@ -56,20 +55,6 @@ def _zip() -> bytes:
         archive.writestr("app.py", HANDLER)
         archive.writestr("helper.py", "VALUE = 'from-helper'\n")
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def api():
-    api = LabAPI.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def lab(api):
-    api.reset()
-    yield api
-    api.reset()
 
 
 def _role(lab) -> str:

@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.api.testing import LabAPI
 
 LAB = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def api():
-    api = LabAPI.start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

@@ -18,20 +18,6 @@ from lab.api.server import LabServer
 from lab.api.testing import LabAPI, LabAPIError
 
 
-@pytest.fixture(scope="module")
-def api():
-    api = LabAPI.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def lab(api):
-    api.reset()
-    yield api
-    api.reset()
-
-
 def _code(exc_info) -> str:
     return exc_info.value.response["Error"]["Code"]
 

@@ -13,26 +13,12 @@ import re
 import pytest
 
 from lab.api import request_checks
-from lab.api.testing import LabAPI, LabAPIError
+from lab.api.testing import LabAPIError
 
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
 FORM = "application/x-www-form-urlencoded"
 JSON10 = "application/x-amz-json-1.0"
 CW_TARGET = "GraniteServiceVersion20100801."
-
-
-@pytest.fixture(scope="module")
-def api():
-    api = LabAPI.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def lab(api):
-    api.reset()
-    yield api
-    api.reset()
 
 
 def _post(api, body: bytes, service="ec2", ctype=FORM, headers=None, chunked=False):

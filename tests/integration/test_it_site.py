@@ -145,7 +145,13 @@ def check_events(reports: Path, runs: int) -> None:
         records = json.loads((reports / site / "events.json").read_text())
         applied = [r for r in records if r["ok"] and not r["action"].startswith("ignored")]
         assert all(r["ok"] for r in records), records
-        assert [r["state"] for r in applied] == ["DOWN", "UP", "DOWN", "UP"] * runs, records   # graceful, then silent
+        states = [r["state"] for r in applied]
+        # each failover mode (graceful, then silent) of each run: tunnel 1 DOWN, then UP again; the
+        # alarm may flap once more while a silent failure is being detected (its tunnel metric
+        # changes within one evaluation period), so alternation is what must hold
+        assert states[:1] == ["DOWN"] and states[-1:] == ["UP"], records
+        assert all(a != b for a, b in zip(states, states[1:])), records
+        assert states.count("DOWN") >= 2 * runs, records
         assert len({r["tunnel_outside_ip"] for r in records}) == 1
         if site == "site-static":
             assert {r["action"] for r in applied if r["state"] == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
