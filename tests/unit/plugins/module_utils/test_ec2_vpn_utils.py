@@ -389,4 +389,4 @@ def test_wait_fails_on_other_errors(monkeypatch):
     client.get_waiter.return_value.wait.side_effect = [waiter_error("InvalidVpnConnectionID.NotFound")]
     with pytest.raises(Failed, match="Timeout waiting for 'vpn_connection_available'"):
         ec2_vpn.wait_for(client, FakeModule(), "vpn_connection_available", 600, VpnConnectionIds=["vpn-1"])
-    assert client.get_waiter.return_value.wait.call_args.kwargs["WaiterConfig"] == {"Delay": 10, "MaxAttempts": 60}
+    assert client.get_waiter.return_value.wait.call_args.kwargs["WaiterConfig"] == {"Delay": 5, "MaxAttempts": 120}
