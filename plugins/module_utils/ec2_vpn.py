@@ -888,22 +888,41 @@ def vpn_view(connection: Dict[str, Any]) -> Dict[str, Any]:
     for t in current_tunnels(connection):
         t = spec.with_defaults(dict(t))
         tunnels.append(redact_secrets(t))
-    return {
+    view = {
         "vpn_connection_id": connection.get("VpnConnectionId"),
         "customer_gateway_id": connection.get("CustomerGatewayId"),
         "vpn_gateway_id": connection.get("VpnGatewayId"),
         "transit_gateway_id": connection.get("TransitGatewayId"),
         "static_routes_only": options.get("StaticRoutesOnly"),
-        "local_ipv4_network_cidr": options.get("LocalIpv4NetworkCidr"),
-        "remote_ipv4_network_cidr": options.get("RemoteIpv4NetworkCidr"),
-        "routes": sorted(
+        "pre_shared_key_storage": psk_storage(connection),
+    }
+    # Every option the module can change is in the view, or diff mode would hide the change.
+    view.update({opt: options.get(key, default) for opt, key, default in MODIFIABLE_CONNECTION_OPTIONS})
+    return dict(
+        view,
+        routes=sorted(
             r["DestinationCidrBlock"]
             for r in connection.get("Routes") or []
             if r.get("State") not in ("deleting", "deleted")
         ),
-        "tunnels": sorted(tunnels, key=lambda t: str(t.get("outside_ip_address"))),
-        "tags": tags_of(connection),
-    }
+        tunnels=sorted(tunnels, key=lambda t: str(t.get("outside_ip_address"))),
+        tags=tags_of(connection),
+    )
+
+
+def mark_key_changes(view: Dict[str, Any], outside_ips) -> Dict[str, Any]:
+    """The view with ``pre_shared_key: changed`` on the tunnels whose key changes (never the key)."""
+    tunnels = [
+        dict(t, pre_shared_key="changed") if t.get("outside_ip_address") in outside_ips else t
+        for t in view.get("tunnels") or []
+    ]
+    return dict(view, tunnels=tunnels)
+
+
+def key_changes(plan: Dict[str, Any]) -> List[str]:
+    """Outside IPs of the tunnels whose pre-shared key the plan changes (or moves to another storage)."""
+    ips = [ip for ip, changes in plan["tunnels"] if "pre_shared_key" in changes]
+    return ips
 
 
 # Connection options AWS fixes at creation: (module option, Options key, AWS default).
@@ -1145,7 +1164,7 @@ def ensure_vpn_connection(
     except AnsibleEC2Error as e:
         module.fail_json_aws_error(e)
     connection = _describe_one(client, module, conn_id)
-    return True, connection, {"before": before, "after": vpn_view(connection)}
+    return True, connection, {"before": before, "after": mark_key_changes(vpn_view(connection), key_changes(plan))}
 
 
 def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, str]) -> Dict[str, Any]:
@@ -1153,6 +1172,8 @@ def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, 
     names = {key: opt for opt, key, dummy in MODIFIABLE_CONNECTION_OPTIONS}
     for key, value in plan["connection_options"].items():
         after[names[key]] = value
+    if plan["psk_storage"]:
+        after["pre_shared_key_storage"] = plan["psk_storage"]
     for opt, key in TARGET_OPTIONS:
         if key in plan["target"]:
             after[opt] = plan["target"][key]
@@ -1167,7 +1188,7 @@ def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, 
                 tun[field] = want
         tunnels.append(tun)
     after["tunnels"] = tunnels
-    return after
+    return mark_key_changes(after, key_changes(plan))
 
 
 def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:

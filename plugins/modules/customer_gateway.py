@@ -28,7 +28,7 @@ options:
         C(outside_ip_address_type=PrivateIpv4).
       - Addresses no device can have (0.0.0.0/8, loopback, link-local, 198.18.0.0/15, multicast,
         reserved, broadcast) are refused before any call.
-      - Required unless O(certificate_arn) is given. A gateway's address cannot change: see O(replace).
+      - Required unless O(certificate_arn) is given. A gateway's address cannot change; see O(replace).
     type: str
   bgp_asn:
     description:
@@ -41,7 +41,7 @@ options:
   certificate_arn:
     description:
       - ARN of a private certificate (AWS Private CA, in ACM) for certificate-based authentication,
-        C(arn:aws:acm:<region>:<account>:certificate/<id>).
+        V(arn:aws:acm:REGION:ACCOUNT:certificate/ID).
     type: str
   device_name:
     description:
@@ -52,19 +52,19 @@ options:
       - Value of the C(Name) tag. Merged into O(tags).
       - When no gateway has this O(ip_address), O(bgp_asn) and O(device_name) but a live one carries
         this name, the module fails rather than leave that one behind with a new namesake (the
-        address or ASN of a gateway cannot change): see O(replace).
+        address or ASN of a gateway cannot change); see O(replace).
     type: str
   replace:
     description:
       - With O(name), create the new gateway even though a gateway with this name and another address,
         ASN or device name exists, then delete that old gateway unless a VPN connection still uses it
-        (it is then kept and named in a warning: move the connection with
+        (it is then kept and named in a warning; move the connection with
         M(sitevpn.aws.vpn_connection) and O(sitevpn.aws.vpn_connection#module:vpn_connection_id), then delete it).
     type: bool
     default: false
   state:
     description:
-      - Whether the gateway should exist. A gateway still used by a VPN connection is not deleted:
+      - Whether the gateway should exist. A gateway still used by a VPN connection is not deleted;
         the module fails at once naming the connections.
     type: str
     choices: [present, absent]

@@ -44,7 +44,7 @@ options:
   vpc_id:
     description:
       - The VPC to attach the gateway to; a gateway attached elsewhere is detached first.
-      - Checked before any change: a VPC that does not exist, or that has another VPN gateway attached
+      - Checked before any change. A VPC that does not exist, or that has another VPN gateway attached
         (a VPC has at most one), fails before the gateway is created or detached from its current VPC.
       - An empty string detaches the gateway. Omitted, the attachment is left as it is.
     type: str
@@ -64,7 +64,7 @@ options:
   state:
     description:
       - Whether the gateway should exist. V(absent) detaches it first.
-      - A gateway with live VPN connections is not detached nor deleted: the module fails naming them.
+      - A gateway with live VPN connections is not detached nor deleted; the module fails naming them.
     type: str
     choices: [present, absent]
     default: present

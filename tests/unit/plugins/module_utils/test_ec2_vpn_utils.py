@@ -358,7 +358,7 @@ def test_result_with_secrets():
 
 def test_diff_view_never_shows_psks():
     view = ec2_vpn.vpn_view(real_connection())
-    assert "pre_shared_key" not in json.dumps(view)
+    assert not any("pre_shared_key" in t for t in view["tunnels"]) and "PreSharedKey" not in json.dumps(view)
     assert [t["outside_ip_address"] for t in view["tunnels"]] == ["52.27.166.152", "52.39.121.126"]
 
 
