@@ -31,6 +31,17 @@ def _connection(value, name):
     return value
 
 
+def _has_secrets(connection):
+    """The XML, a key in the tunnel options, or keys kept in Secrets Manager (the device roles read them there)."""
+    if connection.get("CustomerGatewayConfiguration") or connection.get("customer_gateway_configuration"):
+        return True
+    if connection.get("PreSharedKeyArn") or connection.get("pre_shared_key_arn"):
+        return True
+    options = connection.get("Options") or connection.get("options") or {}
+    tunnels = options.get("TunnelOptions") or options.get("tunnel_options") or []
+    return any(t.get("PreSharedKey") or t.get("pre_shared_key") for t in tunnels if isinstance(t, dict))
+
+
 def vpn_tunnels(connection):
     """The connection's tunnels merged from XML, TunnelOptions and VgwTelemetry."""
     connection = _connection(connection, "vpn_tunnels")
@@ -43,6 +54,11 @@ def vpn_tunnels(connection):
 def vpn_tunnel_plan(connection, site=None):
     """The vendor-neutral device plan of the connection for a site."""
     connection = _connection(connection, "vpn_tunnel_plan")
+    if not _has_secrets(connection):
+        raise AnsibleFilterError(
+            "vpn_tunnel_plan: the connection has no customer_gateway_configuration and no pre-shared keys: "
+            "sitevpn.aws.vpn_connection returns them only with return_secrets: true (set no_log: true on that task)"
+        )
     if site is not None and not isinstance(site, dict):
         raise AnsibleFilterError(f"vpn_tunnel_plan: site must be a dict, got {type(site).__name__}")
     try:

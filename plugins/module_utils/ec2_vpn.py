@@ -40,6 +40,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import attach_vpn_g
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import create_vpn_gateway
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_vpn_gateway
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_route_tables
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_vpcs
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_vpn_gateways
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import detach_vpn_gateway
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import enable_vgw_route_propagation
@@ -218,10 +219,10 @@ def disable_vgw_route_propagation(client, gateway_id: str, route_table_id: str) 
 def wait_for(client, module, waiter_name: str, timeout: int, **params: Any) -> None:
     """Wait with an amazon.aws waiter when it has one (VPN gateways), else boto3's own.
 
-    The poll interval scales with the timeout (1 to 15 s) so that short timeouts (a lab) poll fast
-    and long ones (real AWS, minutes) do not flood the API.
+    The poll interval scales with the timeout (1 to 5 s) so that short timeouts (a lab) poll fast
+    and a change that is done is noticed within seconds on AWS too.
     """
-    delay = max(1, min(15, int(timeout) // 60))
+    delay = max(1, min(5, int(timeout) // 60))
     try:
         waiter = get_waiter(client, waiter_name)
     except NotImplementedError:
@@ -410,6 +411,28 @@ def ensure_customer_gateway(
     return True, created, {"before": {}, "after": cgw_view(created)}
 
 
+def connections_using(client, module, filters: Dict[str, Any]) -> List[str]:
+    """IDs of the live VPN connections matching ``filters`` (a gateway's users)."""
+    filters = dict(filters, state=list(VPN_LIVE_STATES))
+    try:
+        found = describe_vpn_connections(client, Filters=ansible_dict_to_boto3_filter_list(filters))
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    key, value = next((k, v) for k, v in filters.items() if k != "state")
+    api_key = {"customer-gateway-id": "CustomerGatewayId", "vpn-gateway-id": "VpnGatewayId"}[key]
+    return sorted(c["VpnConnectionId"] for c in found if c.get("State") in VPN_LIVE_STATES and c.get(api_key) == value)
+
+
+def find_customer_gateway_namesake(client, module, name: str) -> List[Dict[str, Any]]:
+    """Live customer gateways tagged Name=name (whatever their IP, ASN or device name)."""
+    filters = {"state": list(LIVE_STATES), "tag:Name": name}
+    try:
+        gateways = describe_customer_gateways(client, Filters=ansible_dict_to_boto3_filter_list(filters))
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    return [g for g in gateways if g.get("State") in LIVE_STATES and tags_of(g).get("Name") == name]
+
+
 def cgw_view(cgw: Dict[str, Any]) -> Dict[str, Any]:
     if not cgw:
         return {}
@@ -427,6 +450,13 @@ def remove_customer_gateway(client, module, existing: Optional[Dict[str, Any]]) 
     if not existing:
         return False, {"before": {}, "after": {}}
     diff = {"before": cgw_view(existing), "after": {}}
+    users = connections_using(client, module, {"customer-gateway-id": existing["CustomerGatewayId"]})
+    if users:
+        # AWS answers IncorrectState until the connections are gone: say so now rather than retry.
+        module.fail_json(
+            msg=f"{existing['CustomerGatewayId']} is used by VPN connection(s) {', '.join(users)}; delete them first",
+            vpn_connection_ids=users,
+        )
     if module.check_mode:
         return True, diff
     try:
@@ -571,6 +601,40 @@ def ensure_vpn_gateway(
     else:
         vgw_after = vgw_view(vgw)
     return changed, vgw, {"before": before_view, "after": vgw_after}
+
+
+def check_vpn_gateway_target(client, module, existing: Optional[Dict[str, Any]]) -> None:
+    """Refuse, before any write, what would fail half-way: no VPC to attach to, a VPC that does not
+    exist or already has a gateway (AWS allows one), route tables outside the VPC."""
+    p = module.params
+    vpc_id, rt_ids = p.get("vpc_id"), p.get("route_table_ids")
+    current = vgw_attached_vpc(existing) if existing else None
+    target = current if vpc_id is None else vpc_id
+    if rt_ids and not target:
+        module.fail_json(
+            msg="route_table_ids: route propagation needs the gateway attached to a VPC: set vpc_id", field="route_table_ids"
+        )
+    if not vpc_id or vpc_id == current:
+        return
+    try:
+        if not describe_vpcs(client, VpcIds=[vpc_id]):
+            module.fail_json(msg=f"vpc_id: {vpc_id} does not exist", field="vpc_id")
+        others = describe_vpn_gateways(
+            client, Filters=ansible_dict_to_boto3_filter_list({"attachment.vpc-id": vpc_id, "state": list(LIVE_STATES)})
+        )
+        tables = describe_route_tables(client, Filters=ansible_dict_to_boto3_filter_list({"vpc-id": vpc_id})) if rt_ids else []
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
+    own = (existing or {}).get("VpnGatewayId")
+    taken = sorted(g["VpnGatewayId"] for g in others if g.get("VpnGatewayId") != own and vgw_attached_vpc(g) == vpc_id)
+    if taken:
+        module.fail_json(
+            msg=f"vpc_id: {vpc_id} already has VPN gateway {', '.join(taken)} attached (a VPC has at most one); nothing was changed",
+            field="vpc_id",
+        )
+    unknown = sorted(set(rt_ids or []) - {rt["RouteTableId"] for rt in tables})
+    if unknown:
+        module.fail_json(msg=f"route_table_ids: {', '.join(unknown)} not found in {vpc_id}", field="route_table_ids")
 
 
 def _ensure_vgw_attachment(client, module, vgw: Dict[str, Any], vpc_id: Optional[str]) -> Tuple[bool, Dict[str, Any]]:
@@ -824,22 +888,41 @@ def vpn_view(connection: Dict[str, Any]) -> Dict[str, Any]:
     for t in current_tunnels(connection):
         t = spec.with_defaults(dict(t))
         tunnels.append(redact_secrets(t))
-    return {
+    view = {
         "vpn_connection_id": connection.get("VpnConnectionId"),
         "customer_gateway_id": connection.get("CustomerGatewayId"),
         "vpn_gateway_id": connection.get("VpnGatewayId"),
         "transit_gateway_id": connection.get("TransitGatewayId"),
         "static_routes_only": options.get("StaticRoutesOnly"),
-        "local_ipv4_network_cidr": options.get("LocalIpv4NetworkCidr"),
-        "remote_ipv4_network_cidr": options.get("RemoteIpv4NetworkCidr"),
-        "routes": sorted(
+        "pre_shared_key_storage": psk_storage(connection),
+    }
+    # Every option the module can change is in the view, or diff mode would hide the change.
+    view.update({opt: options.get(key, default) for opt, key, default in MODIFIABLE_CONNECTION_OPTIONS})
+    return dict(
+        view,
+        routes=sorted(
             r["DestinationCidrBlock"]
             for r in connection.get("Routes") or []
             if r.get("State") not in ("deleting", "deleted")
         ),
-        "tunnels": sorted(tunnels, key=lambda t: str(t.get("outside_ip_address"))),
-        "tags": tags_of(connection),
-    }
+        tunnels=sorted(tunnels, key=lambda t: str(t.get("outside_ip_address"))),
+        tags=tags_of(connection),
+    )
+
+
+def mark_key_changes(view: Dict[str, Any], outside_ips) -> Dict[str, Any]:
+    """The view with ``pre_shared_key: changed`` on the tunnels whose key changes (never the key)."""
+    tunnels = [
+        dict(t, pre_shared_key="changed") if t.get("outside_ip_address") in outside_ips else t
+        for t in view.get("tunnels") or []
+    ]
+    return dict(view, tunnels=tunnels)
+
+
+def key_changes(plan: Dict[str, Any]) -> List[str]:
+    """Outside IPs of the tunnels whose pre-shared key the plan changes (or moves to another storage)."""
+    ips = [ip for ip, changes in plan["tunnels"] if "pre_shared_key" in changes]
+    return ips
 
 
 # Connection options AWS fixes at creation: (module option, Options key, AWS default).
@@ -1081,7 +1164,7 @@ def ensure_vpn_connection(
     except AnsibleEC2Error as e:
         module.fail_json_aws_error(e)
     connection = _describe_one(client, module, conn_id)
-    return True, connection, {"before": before, "after": vpn_view(connection)}
+    return True, connection, {"before": before, "after": mark_key_changes(vpn_view(connection), key_changes(plan))}
 
 
 def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, str]) -> Dict[str, Any]:
@@ -1089,6 +1172,8 @@ def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, 
     names = {key: opt for opt, key, dummy in MODIFIABLE_CONNECTION_OPTIONS}
     for key, value in plan["connection_options"].items():
         after[names[key]] = value
+    if plan["psk_storage"]:
+        after["pre_shared_key_storage"] = plan["psk_storage"]
     for opt, key in TARGET_OPTIONS:
         if key in plan["target"]:
             after[opt] = plan["target"][key]
@@ -1103,7 +1188,7 @@ def _planned_view(before: Dict[str, Any], plan: Dict[str, Any], tags: Dict[str, 
                 tun[field] = want
         tunnels.append(tun)
     after["tunnels"] = tunnels
-    return after
+    return mark_key_changes(after, key_changes(plan))
 
 
 def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:

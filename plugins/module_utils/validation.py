@@ -17,6 +17,7 @@ can all use it.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 # AWS CreateCustomerGateway: BgpAsn takes 1..2147483647; larger ASNs go in BgpAsnExtended
 # (2147483648..4294967295).  4294967295 is reserved (RFC 7300), so the issue's range stops
@@ -39,7 +40,9 @@ _NOT_PUBLIC_V4 = tuple(
         "127.0.0.0/8",
         "169.254.0.0/16",
         "172.16.0.0/12",
+        "192.0.0.0/24",
         "192.168.0.0/16",
+        "198.18.0.0/15",
         "224.0.0.0/4",
         "240.0.0.0/4",
     )
@@ -48,6 +51,23 @@ _NOT_PUBLIC_V4 = tuple(
 _PRIVATE_OK_V4 = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16")
 )
+
+
+# Never a device's outside address, private or not (RFC 6890 special-purpose blocks).
+_NEVER_V4 = tuple(
+    ipaddress.ip_network(n)
+    for n in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")
+)
+# ASNs AWS reserves for itself (Site-to-Site VPN user guide, customer gateway options):
+# {asn: the regions where it is reserved, or None for every region}.
+RESERVED_CUSTOMER_GATEWAY_ASNS = {
+    7224: None,
+    9059: ("eu-west-1",),
+    10124: ("ap-northeast-1",),
+    17943: ("ap-southeast-1",),
+}
+# arn:<partition>:acm:<region>:<account>:certificate/<id> (AWS Private CA certificates live in ACM).
+_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
 class ValidationError(ValueError):
@@ -92,10 +112,58 @@ def validate_ipv4_address(value, field="ip_address", public=False, allow_private
     return str(addr)
 
 
+def validate_outside_address(value, field="ip_address"):
+    """A customer gateway's outside address: IPv4 (public, or RFC 1918/6598 for PrivateIpv4) or IPv6.
+
+    Refuses what can never be a device's interface address: 0/8, loopback, link-local,
+    benchmarking (198.18.0.0/15), multicast, reserved, broadcast; for IPv6 anything but global
+    unicast (and the documentation prefix 2001:db8::/32, which the lab uses).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"must be an IPv4 or IPv6 address, got {value!r}")
+    try:
+        addr = ipaddress.ip_address(value.strip())
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a valid IP address") from None
+    if addr.version == 4:
+        for net in _NEVER_V4:
+            if addr in net:
+                raise ValidationError(field, f"{addr} cannot be a device's outside address (it is in {net})")
+        return str(addr)
+    if addr.is_multicast or addr.is_loopback or addr.is_link_local or addr.is_unspecified or addr.is_site_local:
+        raise ValidationError(field, f"{addr} is not a unicast IPv6 address a device can use")
+    if addr.ipv4_mapped or addr in ipaddress.ip_network("fc00::/7"):
+        raise ValidationError(field, f"{addr} is not a global IPv6 address")
+    return str(addr)
+
+
+def validate_certificate_arn(value, field="certificate_arn"):
+    """An ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>."""
+    if not isinstance(value, str) or not _CERTIFICATE_ARN.match(value.strip()):
+        raise ValidationError(
+            field, f"{value!r} is not a certificate ARN (arn:aws:acm:<region>:<account id>:certificate/<id>)"
+        )
+    return value.strip()
+
+
+def validate_customer_gateway_asn(value, field="bgp_asn", region=None):
+    """A customer gateway's ASN: 1-4294967294, not one AWS reserves (in ``region``, or anywhere)."""
+    asn = validate_asn(value, field)
+    if asn in RESERVED_CUSTOMER_GATEWAY_ASNS:
+        regions = RESERVED_CUSTOMER_GATEWAY_ASNS[asn]
+        if regions is None or region is None or region in regions:
+            where = "in every region" if regions is None else f"in {', '.join(regions)}"
+            raise ValidationError(field, f"ASN {asn} is reserved by AWS {where}")
+    return asn
+
+
 def validate_asn(value, field="bgp_asn"):
     """Return ``value`` as an int ASN in 1..4294967294 (strings of digits accepted)."""
     asn = value
     if isinstance(value, str) and value.strip().isdigit():
+        if len(value.strip()) > 1 and value.strip().startswith("0"):
+            # YAML 1.1 reads an unquoted 065010 as octal: a leading 0 is never meant.
+            raise ValidationError(field, f"{value!r} has a leading 0 (an octal number in YAML); write the ASN without it")
         asn = int(value.strip())
     if not _is_int(asn):
         raise ValidationError(field, f"must be an integer ASN, got {value!r}")

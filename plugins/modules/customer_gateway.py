@@ -23,18 +23,25 @@ author:
 options:
   ip_address:
     description:
-      - The IPv4 address of the device's outside interface.
-      - Required unless O(certificate_arn) is given.
+      - The address of the device's outside interface, IPv4 or IPv6 (for connections with
+        C(outside_ip_address_type=Ipv6)). Private IPv4 addresses (RFC 1918, RFC 6598) are accepted for
+        C(outside_ip_address_type=PrivateIpv4).
+      - Addresses no device can have (0.0.0.0/8, loopback, link-local, 198.18.0.0/15, multicast,
+        reserved, broadcast) are refused before any call.
+      - Required unless O(certificate_arn) is given. A gateway's address cannot change; see O(replace).
     type: str
   bgp_asn:
     description:
       - The device's BGP ASN, 1 to 4294967294. ASNs above 2147483647 are sent as C(BgpAsnExtended).
+      - ASNs AWS reserves are refused (7224 everywhere; 9059 in eu-west-1, 10124 in ap-northeast-1,
+        17943 in ap-southeast-1).
       - For static routing any private ASN will do; AWS requires one.
     type: int
     default: 65000
   certificate_arn:
     description:
-      - ARN of a private certificate (AWS Private CA) for certificate-based authentication.
+      - ARN of a private certificate (AWS Private CA, in ACM) for certificate-based authentication,
+        V(arn:aws:acm:REGION:ACCOUNT:certificate/ID).
     type: str
   device_name:
     description:
@@ -43,10 +50,22 @@ options:
   name:
     description:
       - Value of the C(Name) tag. Merged into O(tags).
+      - When no gateway has this O(ip_address), O(bgp_asn) and O(device_name) but a live one carries
+        this name, the module fails rather than leave that one behind with a new namesake (the
+        address or ASN of a gateway cannot change); see O(replace).
     type: str
+  replace:
+    description:
+      - With O(name), create the new gateway even though a gateway with this name and another address,
+        ASN or device name exists, then delete that old gateway unless a VPN connection still uses it
+        (it is then kept and named in a warning; move the connection with
+        M(sitevpn.aws.vpn_connection) and O(sitevpn.aws.vpn_connection#module:vpn_connection_id), then delete it).
+    type: bool
+    default: false
   state:
     description:
-      - Whether the gateway should exist.
+      - Whether the gateway should exist. A gateway still used by a VPN connection is not deleted;
+        the module fails at once naming the connections.
     type: str
     choices: [present, absent]
     default: present
@@ -57,7 +76,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
     type: int
     default: 300
 notes:
@@ -93,6 +112,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+replaced_customer_gateway_id:
+  description: With O(replace), the gateway the new one replaces (deleted unless still in use).
+  returned: when a gateway was replaced
+  type: str
+  sample: cgw-0fedcba9876543210
 customer_gateway_id:
   description: The ID of the customer gateway (null when absent or in check mode before creation).
   returned: always
@@ -143,13 +167,16 @@ customer_gateway:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_customer_gateway_namesake
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
-from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_asn
-from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_ipv4_address
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
 
 
 def validate(module: AnsibleAWSModule) -> None:
@@ -157,10 +184,37 @@ def validate(module: AnsibleAWSModule) -> None:
     p = module.params
     try:
         if p["ip_address"] is not None:
-            p["ip_address"] = validate_ipv4_address(p["ip_address"], "ip_address")
-        p["bgp_asn"] = validate_asn(p["bgp_asn"], "bgp_asn")
+            p["ip_address"] = validate_outside_address(p["ip_address"], "ip_address")
+        if p["certificate_arn"] is not None:
+            p["certificate_arn"] = validate_certificate_arn(p["certificate_arn"], "certificate_arn")
+        p["bgp_asn"] = validate_customer_gateway_asn(p["bgp_asn"], "bgp_asn", region=module.region)
     except ValidationError as e:
         module.fail_json(msg=str(e), field=e.field)
+    if p["replace"] and not p["name"]:
+        module.fail_json(msg="replace: needs name, which tells which gateway is replaced", field="replace")
+
+
+def namesake_to_replace(client, module):
+    """The live gateway that has this name but another identity; fails unless replace is set."""
+    p = module.params
+    others = find_customer_gateway_namesake(client, module, p["name"])
+    if not others:
+        return None
+    if len(others) > 1:
+        ids = ", ".join(sorted(g["CustomerGatewayId"] for g in others))
+        module.fail_json(msg=f"name: several customer gateways are named {p['name']!r} ({ids}); give a distinct name", field="name")
+    old = others[0]
+    if not p["replace"]:
+        module.fail_json(
+            msg=(
+                f"name: customer gateway {old['CustomerGatewayId']} is named {p['name']!r} with ip_address "
+                f"{old.get('IpAddress')} and bgp_asn {old.get('BgpAsnExtended') or old.get('BgpAsn')}; a gateway cannot "
+                "change its address or ASN: set replace=true to create a new one and delete the old one, or use another name"
+            ),
+            field="name",
+            customer_gateway_id=old["CustomerGatewayId"],
+        )
+    return old
 
 
 def main():
@@ -170,6 +224,7 @@ def main():
         certificate_arn=dict(type="str"),
         device_name=dict(type="str"),
         name=dict(type="str"),
+        replace=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -199,12 +254,24 @@ def main():
         gw_id = existing["CustomerGatewayId"] if existing else None
         module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
 
+    old = namesake_to_replace(client, module) if not existing and p["name"] else None
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
+    result = {}
+    if old:
+        result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
+        users = connections_using(client, module, {"customer-gateway-id": old["CustomerGatewayId"]})
+        if users:
+            module.warn(
+                f"{old['CustomerGatewayId']} (the gateway replaced) is kept: VPN connection(s) {', '.join(users)} still use it"
+            )
+        else:
+            remove_customer_gateway(client, module, old)
     module.exit_json(
         changed=changed,
         customer_gateway_id=gateway.get("CustomerGatewayId"),
         customer_gateway=snake_resource(gateway),
         diff=diff,
+        **result,
     )
 
 

@@ -144,7 +144,8 @@ options:
         type: str
       tunnel_inside_ipv6_cidr:
         description:
-          - A /126 in fd00::/8. AWS picks one when unset.
+          - A /126 in C(fd00::/8), for connections with O(tunnel_inside_ip_version=ipv6) (transit gateways
+            only). AWS picks one when unset.
         type: str
       pre_shared_key:
         description:
@@ -318,7 +319,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for each state change. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+      - Seconds to wait for each state change. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
     type: int
     default: 900
 notes:
@@ -457,6 +458,9 @@ tunnels:
       status: DOWN
 """
 
+from ansible.module_utils import basic
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options as spec
@@ -464,6 +468,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import current
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import match_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import psk_storage
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -503,6 +509,9 @@ def validation_errors(p):
             )
         elif p.get("static_routes_only") is False:
             errors.append(("routes", "static routes need static_routes_only: true"))
+    # Knowable before the describe: a VGW connection is IPv4 inside, and a given version is the version.
+    if p.get("vpn_gateway_id") or p.get("tunnel_inside_ip_version"):
+        errors.extend(gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4"))
     if p.get("enable_acceleration") and p.get("vpn_gateway_id"):
         errors.append(("enable_acceleration", "acceleration is only available for transit gateway connections"))
     if p.get("outside_ip_address_type") == "PrivateIpv4" and not p.get("transport_transit_gateway_attachment_id"):
@@ -512,26 +521,103 @@ def validation_errors(p):
     return errors
 
 
+def gateway_kind_errors(p, on_vgw, inside_version):
+    """Rules AWS applies by gateway kind and inside IP version, knowable before any call.
+
+    ``on_vgw``: the connection is (or will be) on a virtual private gateway; ``inside_version``:
+    its tunnel_inside_ip_version (None: AWS's default, ipv4).
+    """
+    errors = []
+    if on_vgw and p.get("tunnel_bandwidth") == "large":
+        errors.append(("tunnel_bandwidth", "large is only available for transit gateway and Cloud WAN connections, not a virtual private gateway"))
+    if on_vgw and inside_version == "ipv6":
+        errors.append(("tunnel_inside_ip_version", "ipv6 is only available for transit gateway connections, not a virtual private gateway"))
+    v6 = inside_version == "ipv6"
+    wrong = ("local_ipv4_network_cidr", "remote_ipv4_network_cidr") if v6 else ("local_ipv6_network_cidr", "remote_ipv6_network_cidr")
+    for field in wrong:
+        if p.get(field) is not None:
+            errors.append((field, f"does not apply to a connection whose tunnel_inside_ip_version is {'ipv6' if v6 else 'ipv4'}"))
+    inside = "tunnel_inside_cidr" if v6 else "tunnel_inside_ipv6_cidr"
+    for idx, entry in enumerate(p.get("tunnel_options") or []):
+        if isinstance(entry, dict) and entry.get(inside) is not None:
+            errors.append(
+                (f"tunnel_options[{idx + 1}].{inside}", f"does not apply to a connection whose tunnel_inside_ip_version is {'ipv6' if v6 else 'ipv4'}")
+            )
+    return errors
+
+
 def validate(module: AnsibleAWSModule) -> None:
     errors = validation_errors(module.params)
     if errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
 
 
-def validate_against(module: AnsibleAWSModule, existing) -> None:
-    """Rules that involve the current options (phase 2 lifetime below phase 1's, ...)."""
-    entries = module.params.get("tunnel_options") or []
-    if not existing or not entries:
-        return
-    try:
-        pairs = match_tunnels(entries, current_tunnels(existing))
-    except ValueError:
-        return  # ensure_vpn_connection reports it
+def existing_errors(p, existing):
+    """Rules that involve the connection as it is (routing, gateway kind, key storage, name, options)."""
+    if not existing:
+        errors = gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4")
+        if p.get("routes") and p.get("static_routes_only") is None:
+            errors.append(("routes", "static routes need static_routes_only: true (AWS's default is BGP)"))
+        return errors
     errors = []
-    for idx, entry, tunnel in pairs:
-        errors.extend(spec.tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
+    conn_id = existing["VpnConnectionId"]
+    options = existing.get("Options") or {}
+    static = p["static_routes_only"] if p.get("static_routes_only") is not None else options.get("StaticRoutesOnly", False)
+    if p.get("routes") and not static:
+        errors.append(("routes", f"{conn_id} uses BGP (static_routes_only false): it takes no static routes"))
+    version = p.get("tunnel_inside_ip_version") or options.get("TunnelInsideIpVersion") or "ipv4"
+    errors.extend(gateway_kind_errors(p, bool(existing.get("VpnGatewayId")), version))
+    storage = p.get("pre_shared_key_storage") or psk_storage(existing)
+    if storage == "SecretsManager" and psk_storage(existing) == "SecretsManager":
+        for idx, entry in enumerate(p.get("tunnel_options") or []):
+            if entry.get("pre_shared_key") is not None:
+                errors.append(
+                    (
+                        f"tunnel_options[{idx + 1}].pre_shared_key",
+                        f"{conn_id} keeps its keys in Secrets Manager ({existing.get('PreSharedKeyArn')}), where the "
+                        "module cannot compare them: leave pre_shared_key out, or set pre_shared_key_storage: Standard to manage them here",
+                    )
+                )
+    have_name = tags_of(existing).get("Name")
+    if p.get("name") is not None and not p.get("vpn_connection_id") and have_name is not None and have_name != p["name"]:
+        errors.append(
+            (
+                "name",
+                f"{conn_id} between these gateways is named {have_name!r}, not {p['name']!r}: give vpn_connection_id "
+                "to rename it, or leave name out",
+            )
+        )
+    entries = p.get("tunnel_options") or []
+    if entries:
+        try:
+            pairs = match_tunnels(entries, current_tunnels(existing))
+        except ValueError:
+            pairs = []  # ensure_vpn_connection reports it
+        for idx, entry, tunnel in pairs:
+            errors.extend(spec.tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
+    return errors
+
+
+def validate_against(module: AnsibleAWSModule, existing) -> None:
+    """Fail on the rules that involve the existing connection, before any write."""
+    errors = existing_errors(module.params, existing)
     if errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
+
+
+def tunnel_option_argument_errors(entries):
+    """Ansible's own argument checks, run entry by entry so that each message names tunnel_options[n]."""
+    if not isinstance(entries, list):
+        return []
+    validator = ArgumentSpecValidator(tunnel_options_argument_spec()["options"])
+    errors = []
+    for idx, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            errors.append((f"tunnel_options[{idx + 1}]", f"must be a dict of tunnel options, got {type(entry).__name__}"))
+            continue
+        for message in validator.validate(entry).error_messages:
+            errors.append((f"tunnel_options[{idx + 1}]", message))
+    return errors
 
 
 def tunnel_options_argument_spec():
@@ -571,12 +657,19 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
     )
+    # Ansible's messages say "found in tunnel_options" without the entry: check the entries first,
+    # and on an error take the list as is (hidden, it may hold keys) to fail with the entry named.
+    entry_errors = tunnel_option_argument_errors((basic._load_params() or {}).get("tunnel_options"))
+    if entry_errors:
+        argument_spec["tunnel_options"] = dict(type="list", elements="raw", no_log=True)
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[("vpn_gateway_id", "transit_gateway_id")],
         required_one_of=[("vpn_connection_id", "customer_gateway_id")],
     )
+    if entry_errors:
+        module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in entry_errors), field=entry_errors[0][0])
     validate(module)
     p = module.params
     client = module.client("ec2")

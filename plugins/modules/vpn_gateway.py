@@ -44,11 +44,15 @@ options:
   vpc_id:
     description:
       - The VPC to attach the gateway to; a gateway attached elsewhere is detached first.
+      - Checked before any change. A VPC that does not exist, or that has another VPN gateway attached
+        (a VPC has at most one), fails before the gateway is created or detached from its current VPC.
       - An empty string detaches the gateway. Omitted, the attachment is left as it is.
     type: str
   route_table_ids:
     description:
       - Route tables of the attached VPC that receive the gateway's routes (route propagation).
+      - Needs O(vpc_id) unless the gateway is already attached; the tables must be in that VPC (both
+        checked before any change).
       - Omitted, propagation is left as it is.
     type: list
     elements: str
@@ -60,6 +64,7 @@ options:
   state:
     description:
       - Whether the gateway should exist. V(absent) detaches it first.
+      - A gateway with live VPN connections is not detached nor deleted; the module fails naming them.
     type: str
     choices: [present, absent]
     default: present
@@ -70,7 +75,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 15.
+      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
     type: int
     default: 320
 notes:
@@ -156,6 +161,8 @@ route_table_ids:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_gateway
@@ -214,12 +221,19 @@ def main():
         vpc_id=p["vpc_id"],
     )
     if p["state"] == "absent":
+        users = connections_using(client, module, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
+        if users:
+            module.fail_json(
+                msg=f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first",
+                vpn_connection_ids=users,
+            )
         changed, diff = remove_vpn_gateway(client, module, existing)
         gw_id = existing["VpnGatewayId"] if existing else None
         module.exit_json(changed=changed, vpn_gateway_id=gw_id, diff=diff)
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
+    check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
     result = dict(
         changed=changed,

@@ -121,3 +121,13 @@ def test_filters_in_a_playbook(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "failed=0" in result.stdout
+
+
+def test_tunnel_plan_without_xml_or_keys_says_return_secrets():
+    """Issue 16 item 9: vpn_connection's default result (no XML, no keys) gets a message that says why."""
+    stripped = {
+        "vpn_connection_id": "vpn-1",
+        "options": {"tunnel_options": [{"outside_ip_address": "198.51.100.1", "tunnel_inside_cidr": "169.254.10.0/30"}]},
+    }
+    with pytest.raises(AnsibleFilterError, match="return_secrets: true"):
+        tpf.vpn_tunnel_plan(stripped, {"name": "site-a"})

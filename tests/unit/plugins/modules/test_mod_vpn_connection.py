@@ -172,10 +172,11 @@ def test_modify_check_mode_makes_no_write_call(ec2):
     before = {t["outside_ip_address"]: t for t in result["diff"]["before"]["tunnels"]}
     after = {t["outside_ip_address"]: t for t in result["diff"]["after"]["tunnels"]}
     assert (before["198.51.100.12"]["replay_window_size"], after["198.51.100.12"]["replay_window_size"]) == (1024, 512)
-    assert "pre_shared_key" not in repr(result["diff"])
+    assert not any("pre_shared_key" in t for side in result["diff"].values() for t in side["tunnels"])
+    assert "psk_one_111" not in repr(result["diff"]) and "psk_two_222" not in repr(result["diff"])
 
 
-@pytest.mark.parametrize("args", [{"static_routes_only": True}, {"tunnel_inside_ip_version": "ipv6"}])
+@pytest.mark.parametrize("args", [{"static_routes_only": True}, {"outside_ip_address_type": "Ipv6"}])
 def test_non_modifiable_difference_fails_without_writing(ec2, args):
     existing(ec2)
     outcome, result = run_module(vpn_connection.main, dict(BASE, **args))
@@ -202,3 +203,105 @@ def test_info_secrets_only_on_request(ec2, secrets):
     tunnels = result["vpn_connections"][0]["tunnels"]
     assert ("pre_shared_key" in tunnels[0]) is secrets
     assert ("psk_one_111" in repr(result)) is secrets
+
+
+# Issue 16 items 1, 2: what AWS refuses by gateway kind and inside IP version, refused here first.
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"tunnel_bandwidth": "large"}, "tunnel_bandwidth"),
+        ({"tunnel_inside_ip_version": "ipv6"}, "tunnel_inside_ip_version"),
+        ({"local_ipv6_network_cidr": "fd00:1::/64"}, "local_ipv6_network_cidr"),
+        ({"remote_ipv6_network_cidr": "fd00:2::/64"}, "remote_ipv6_network_cidr"),
+        ({"tunnel_options": [{}, {"tunnel_inside_ipv6_cidr": "fd00::/126"}]}, "tunnel_options[2].tunnel_inside_ipv6_cidr"),
+    ],
+)
+def test_vgw_connection_rules_refused_before_any_call(ec2, args, field):
+    outcome, result = run_module(vpn_connection.main, dict(BASE, **args))
+    assert outcome == "fail" and result["field"] == field, result
+    assert ec2.method_calls == []
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"tunnel_bandwidth": "large"}, "tunnel_bandwidth"),
+        ({"local_ipv6_network_cidr": "fd00:1::/64"}, "local_ipv6_network_cidr"),
+        ({"routes": ["172.16.0.0/16"]}, "routes"),
+        ({"name": "site-z"}, "name"),
+    ],
+)
+def test_existing_connection_rules_refused_before_any_write(ec2, args, field):
+    """Found by id (no gateway given) or by its gateways: the describe tells VGW, BGP and Name."""
+    existing(ec2)
+    by_id = {"vpn_connection_id": "vpn-1"} if field != "name" else dict(BASE)
+    outcome, result = run_module(vpn_connection.main, dict(by_id, **args))
+    assert outcome == "fail" and result["field"] == field, result
+    assert write_calls(ec2) == []
+
+
+def test_routes_without_static_routes_only_on_create_refused(ec2):
+    ec2.describe_vpn_connections.return_value = {"VpnConnections": []}
+    outcome, result = run_module(vpn_connection.main, dict(BASE, routes=["172.16.0.0/16"]))
+    assert outcome == "fail" and result["field"] == "routes"
+    assert write_calls(ec2) == []
+
+
+# Issue 16 item 4: a key for a connection whose keys live in Secrets Manager is refused, not ignored.
+def test_psk_with_secrets_manager_storage_refused(ec2):
+    conn = copy.deepcopy(EXISTING)
+    conn["PreSharedKeyArn"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:vpn-1"
+    for tunnel in conn["Options"]["TunnelOptions"]:
+        tunnel.pop("PreSharedKey")
+    existing(ec2, conn)
+    args = dict(BASE, tunnel_options=[{"tunnel_inside_cidr": "169.254.10.0/30", "pre_shared_key": "new_key_1234"}])
+    outcome, result = run_module(vpn_connection.main, args)
+    assert outcome == "fail" and result["field"] == "tunnel_options[1].pre_shared_key" and "Secrets Manager" in result["msg"]
+    assert "new_key_1234" not in result["msg"]
+    assert write_calls(ec2) == []
+
+
+# Issue 16 item 5: diff mode shows every change; a key change as "changed", never the key.
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_diff_shows_bandwidth_storage_cidrs_and_key_changes(ec2, check_mode):
+    existing(ec2)
+    ec2.modify_vpn_connection_options.return_value = {"VpnConnection": {}}
+    ec2.modify_vpn_tunnel_options.return_value = {"VpnConnection": {}}
+    after_conn = copy.deepcopy(EXISTING)
+    after_conn["Options"].update(RemoteIpv4NetworkCidr="10.0.0.0/16")
+    after_conn["Options"]["TunnelOptions"][1]["PreSharedKey"] = "new_key_1234"
+    if not check_mode:
+        ec2.describe_vpn_connections.side_effect = [{"VpnConnections": [copy.deepcopy(EXISTING)]}, {"VpnConnections": [after_conn]}]
+    args = dict(
+        BASE,
+        remote_ipv4_network_cidr="10.0.0.0/16",
+        wait=False,
+        tunnel_options=[{"outside_ip_address": "198.51.100.11", "pre_shared_key": "new_key_1234"}],
+    )
+    outcome, result = run_module(vpn_connection.main, args, check_mode=check_mode)
+    assert outcome == "exit" and result["changed"], result
+    diff = result["diff"]
+    assert (diff["before"]["remote_ipv4_network_cidr"], diff["after"]["remote_ipv4_network_cidr"]) == ("0.0.0.0/0", "10.0.0.0/16")
+    assert diff["before"]["tunnel_bandwidth"] == "standard" and diff["before"]["pre_shared_key_storage"] == "Standard"
+    after = {t["outside_ip_address"]: t for t in diff["after"]["tunnels"]}
+    assert after["198.51.100.11"]["pre_shared_key"] == "changed" and "pre_shared_key" not in after["198.51.100.12"]
+    assert "new_key_1234" not in repr(diff) and "psk_one_111" not in repr(diff)
+
+
+# Issue 16 item 11: Ansible's own argument errors name the entry.
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ({"phase1_dh_group_numbers": [25]}, "phase1_dh_group_numbers"),
+        ({"phase1_lifetime_seconds": "an hour"}, "phase1_lifetime_seconds"),
+        ({"dpd_interval": 10}, "dpd_interval"),
+        ({"log_options": {"cloudwatch_log_options": {"log_output_format": "xml"}}}, "log_output_format"),
+    ],
+)
+def test_argument_errors_name_the_entry(ec2, entry, words):
+    args = dict(BASE, tunnel_options=[{"dpd_timeout_seconds": 30, "pre_shared_key": "secret_key_1"}, entry])
+    outcome, result = run_module(vpn_connection.main, args)
+    assert outcome == "fail" and result["field"] == "tunnel_options[2]", result
+    assert result["msg"].startswith("tunnel_options[2]: ") and words in result["msg"]
+    assert "secret_key_1" not in repr(result)
+    assert ec2.method_calls == []

@@ -27,7 +27,8 @@ TABLES = [
 def described(ec2):
     ec2.describe_vpn_gateways.return_value = {"VpnGateways": [copy.deepcopy(VGW)]}
     ec2.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
-        "RouteTables": copy.deepcopy(TABLES)
+        "RouteTables": copy.deepcopy(TABLES),
+        "Vpcs": [{"VpcId": "vpc-2"}],
     }
     return ec2
 
@@ -85,7 +86,8 @@ def test_asn_cannot_change_in_place(described):
 def test_check_mode_makes_no_write_call(ec2, args):
     ec2.describe_vpn_gateways.return_value = {"VpnGateways": [copy.deepcopy(VGW)] if args["name"] == "gw" else []}
     ec2.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
-        "RouteTables": copy.deepcopy(TABLES)
+        "RouteTables": copy.deepcopy(TABLES),
+        "Vpcs": [{"VpcId": "vpc-2"}],
     }
     outcome, result = run_module(vpn_gateway.main, args, check_mode=True)
     assert outcome == "exit" and result["changed"], result
@@ -113,3 +115,48 @@ def test_info(described):
     assert outcome == "exit"
     assert result["vpn_gateways"][0]["vpc_attachments"] == [{"vpc_id": "vpc-1", "state": "attached"}]
     assert result["vpn_gateways"][0]["tags"] == {"Name": "gw"}
+
+
+# Issue 16 item 3: nothing is created when the attach or the propagation would fail.
+def test_route_tables_without_vpc_refused_before_create(ec2):
+    ec2.describe_vpn_gateways.return_value = {"VpnGateways": []}
+    outcome, result = run_module(vpn_gateway.main, {"name": "new", "route_table_ids": ["rtb-a"]})
+    assert outcome == "fail" and result["field"] == "route_table_ids" and "vpc_id" in result["msg"]
+    assert write_calls(ec2) == []
+
+
+def test_nonexistent_vpc_refused_before_create(ec2):
+    ec2.describe_vpn_gateways.return_value = {"VpnGateways": []}
+    ec2.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {"Vpcs": [], "RouteTables": []}
+    outcome, result = run_module(vpn_gateway.main, {"name": "new", "vpc_id": "vpc-404"})
+    assert outcome == "fail" and result["field"] == "vpc_id" and "vpc-404 does not exist" in result["msg"]
+    assert write_calls(ec2) == []
+
+
+def test_route_table_outside_target_vpc_refused_before_create(ec2):
+    ec2.describe_vpn_gateways.return_value = {"VpnGateways": []}
+    ec2.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
+        "Vpcs": [{"VpcId": "vpc-1"}],
+        "RouteTables": copy.deepcopy(TABLES),
+    }
+    outcome, result = run_module(vpn_gateway.main, {"name": "new", "vpc_id": "vpc-1", "route_table_ids": ["rtb-zzz"]})
+    assert outcome == "fail" and result["field"] == "route_table_ids" and "rtb-zzz" in result["msg"]
+    assert write_calls(ec2) == []
+
+
+# Issue 16 item 6: no detach when the move cannot finish, no delete under live connections.
+def test_move_to_vpc_with_a_gateway_refused_before_detach(described):
+    other = dict(copy.deepcopy(VGW), VpnGatewayId="vgw-2", VpcAttachments=[{"VpcId": "vpc-2", "State": "attached"}])
+    described.describe_vpn_gateways.side_effect = [{"VpnGateways": [copy.deepcopy(VGW)]}, {"VpnGateways": [other]}]
+    outcome, result = run_module(vpn_gateway.main, {"name": "gw", "vpc_id": "vpc-2"})
+    assert outcome == "fail" and result["field"] == "vpc_id" and "vgw-2" in result["msg"]
+    assert write_calls(described) == []
+
+
+def test_absent_with_live_connections_refused(described):
+    described.describe_vpn_connections.return_value = {
+        "VpnConnections": [{"VpnConnectionId": "vpn-1", "VpnGatewayId": "vgw-1", "State": "available"}]
+    }
+    outcome, result = run_module(vpn_gateway.main, {"name": "gw", "state": "absent"})
+    assert outcome == "fail" and "vpn-1" in result["msg"]
+    assert write_calls(described) == []
