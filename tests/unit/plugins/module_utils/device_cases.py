@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """VPN connections for the device renderer tests, built from the real AWS samples in
-../shared/real-aws (addresses, keys and ASNs real; tunnel options set per case)."""
+fixtures/real-aws (addresses, keys and ASNs real; tunnel options set per case)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import copy
 import json
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[4] / ".." / "shared" / "real-aws"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "real-aws"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 SITE = {"name": "branch1", "site_prefixes": ["172.16.0.0/16"], "vpc_prefixes": ["10.0.0.0/16"]}
