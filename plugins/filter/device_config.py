@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.fortios import merge_router_bgp
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import config_text
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
@@ -42,6 +44,21 @@ def fortios_bgp_merge(current, rendered):
         raise AnsibleFilterError(f"fortios_bgp_merge: {e}") from e
 
 
+def device_taken_ids(facts, device_type, vpn_connection_id, existing=None):
+    """The IDs the device uses for other configuration, from the vendor's facts, with ``existing``."""
+    facts = facts or {}
+    if device_type == "cisco_ios":
+        found = cisco_ios.taken_ids(facts.get("interfaces"), vpn_connection_id)
+    elif device_type == "fortios":
+        found = fortios.taken_ids(facts.get("firewall_policy"), facts.get("router_static"), vpn_connection_id)
+    else:
+        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} (cisco_ios, fortios)")
+    merged = {k: list(v) for k, v in (existing or {}).items()}
+    for key, ids in found.items():
+        merged[key] = merged.get(key, []) + [i for i in ids if i not in merged.get(key, [])]
+    return merged
+
+
 def parse_device_status(outputs, device_type, tunnels):
     """Per-tunnel status from the device's show-command outputs."""
     try:
@@ -56,5 +73,6 @@ class FilterModule:
             "device_config": device_config,
             "device_config_text": device_config_text,
             "fortios_bgp_merge": fortios_bgp_merge,
+            "device_taken_ids": device_taken_ids,
             "parse_device_status": parse_device_status,
         }

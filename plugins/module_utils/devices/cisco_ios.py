@@ -233,6 +233,14 @@ def render(plan, options=None):
     return out
 
 
+def taken_ids(interfaces, vpn_connection_id):
+    """``existing`` from ios_interfaces' ``gathered`` list: the Tunnel interfaces not described
+    with this connection's ID (the description the role gives its own)."""
+    names = [i.get("name", "") for i in interfaces or []
+             if str(i.get("name", "")).startswith("Tunnel") and not str(i.get("description") or "").startswith(f"{vpn_connection_id} ")]
+    return {"interfaces": names}
+
+
 def config_text(rendered):
     """The ios_config blocks as IOS configuration text (docs, golden files, `state: rendered`)."""
     lines = []

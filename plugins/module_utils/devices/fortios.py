@@ -113,6 +113,15 @@ def render(plan, options=None):
     return out
 
 
+def taken_ids(policies, statics, vpn_connection_id):
+    """``existing`` from fortios_configuration_fact's firewall_policy and router_static results:
+    the IDs whose object is not named after this connection (``aws-<short id>-...``)."""
+    ours = f"aws-{short_id({'vpn_connection_id': vpn_connection_id})}-"
+    policies, statics = _snake(policies or []), _snake(statics or [])
+    return {"firewall_policy": [p.get("policyid") for p in policies if not str(p.get("name") or "").startswith(ours)],
+            "router_static": [r.get("seq_num") for r in statics if not str(r.get("device") or "").startswith(ours)]}
+
+
 def _snake(value):
     """FortiOS REST keys (``remote-as``) as the module's (``remote_as``)."""
     if isinstance(value, dict):

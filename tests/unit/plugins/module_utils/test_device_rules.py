@@ -184,3 +184,21 @@ def test_item8_mtu_follows_the_algorithms_on_every_device():
     plan = _plan("bgp_default_ikev2")  # AWS's defaults allow AES-CBC with SHA2-512
     r = _render("bgp_default_ikev2", "cisco_ios", plan=plan)
     assert "ip mtu 1422" in r["tunnel_interfaces"][0]["lines"]
+
+
+def test_item8_taken_ids_read_from_the_vendors_facts():
+    from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_taken_ids
+
+    gathered = [{"name": "GigabitEthernet1"}, {"name": "Tunnel1", "description": "vpn-ba2e34a8 tunnel1 to 52.27.166.152"},
+                {"name": "Tunnel2", "description": "DMVPN hub"}, {"name": "Tunnel3"}]
+    taken = device_taken_ids({"interfaces": gathered}, "cisco_ios", "vpn-ba2e34a8", {"isakmp_policies": [100]})
+    assert taken == {"isakmp_policies": [100], "interfaces": ["Tunnel2", "Tunnel3"]}
+    with pytest.raises(DeviceRenderError):
+        _render("bgp_default_ikev2", "cisco_ios", existing=taken)
+    facts = {"firewall_policy": [{"policyid": 1000, "name": "aws-ba2e34a8-1-out"}, {"policyid": 1002, "name": "lan-to-wan"}],
+             "router_static": [{"seq-num": 1000, "device": "wan1"}]}
+    taken = device_taken_ids(facts, "fortios", "vpn-ba2e34a8")
+    assert taken == {"firewall_policy": [1002], "router_static": [1000]}
+    with pytest.raises(DeviceRenderError) as e:
+        _render("bgp_default_ikev2", "fortios", existing=taken)
+    assert e.value.field == "policy_id_start"
