@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import cisco_ios_config_text
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import render_device_config
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.fortios import merge_router_bgp
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import config_text
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
 from ansible_collections.sitevpn.aws.plugins.module_utils.device_status import parse_device_status as _parse_device_status
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 
@@ -30,9 +33,30 @@ def device_config_text(rendered):
     """The configuration lines of a device_config result as text (IOS blocks, Junos set lines)."""
     if not isinstance(rendered, dict) or rendered.get("platform") not in ("cisco_ios", "junos"):
         raise AnsibleFilterError("device_config_text expects a cisco_ios or junos device_config result")
-    if rendered["platform"] == "cisco_ios":
-        return cisco_ios_config_text(rendered)
-    return "\n".join(rendered["set_lines"]) + "\n"
+    return config_text(rendered)
+
+
+def fortios_bgp_merge(current, rendered):
+    """The FortiGate's BGP object with the connection's neighbors and networks merged in."""
+    try:
+        return merge_router_bgp(current, rendered)
+    except ValidationError as e:
+        raise AnsibleFilterError(f"fortios_bgp_merge: {e}") from e
+
+
+def device_taken_ids(facts, device_type, vpn_connection_id, existing=None):
+    """The IDs the device uses for other configuration, from the vendor's facts, with ``existing``."""
+    facts = facts or {}
+    if device_type == "cisco_ios":
+        found = cisco_ios.taken_ids(facts.get("interfaces"), vpn_connection_id)
+    elif device_type == "fortios":
+        found = fortios.taken_ids(facts.get("firewall_policy"), facts.get("router_static"), vpn_connection_id)
+    else:
+        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} (cisco_ios, fortios)")
+    merged = {k: list(v) for k, v in (existing or {}).items()}
+    for key, ids in found.items():
+        merged[key] = merged.get(key, []) + [i for i in ids if i not in merged.get(key, [])]
+    return merged
 
 
 def parse_device_status(outputs, device_type, tunnels):
@@ -48,5 +72,7 @@ class FilterModule:
         return {
             "device_config": device_config,
             "device_config_text": device_config_text,
+            "fortios_bgp_merge": fortios_bgp_merge,
+            "device_taken_ids": device_taken_ids,
             "parse_device_status": parse_device_status,
         }

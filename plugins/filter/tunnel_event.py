@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import _mask
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import _short_id
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import netmask_pair
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import short_id
 
 STATES = ("UP", "DOWN")
 
@@ -165,13 +165,13 @@ def tunnel_event_linux_changes(decision, plan, probe, options):
 
 
 def _vendor_interface(plan, active, platform, options):
-    """The tunnel interface the device_<platform> role gives ACTIVE (its naming, device_render)."""
+    """The tunnel interface the device_<platform> role gives ACTIVE (its naming, devices/common.short_id)."""
     position = [t["peer_outside_ip"] for t in _tunnels(plan)].index(active["peer_outside_ip"])
     if platform == "cisco_ios":
         return f"Tunnel{int(options.get('tunnel_interface_start') or 1) + position}"
     if platform == "junos":
         return f"st0.{int(options.get('st0_unit_start') or 1) + position}"
-    return f"aws-{_short_id(plan)}-{active['index']}"
+    return f"aws-{short_id(plan)}-{active['index']}"
 
 
 def tunnel_event_firewall_object(decision, plan, platform, options=None):
@@ -185,19 +185,19 @@ def tunnel_event_firewall_object(decision, plan, platform, options=None):
     options = options or {}
     active = decision.get("active")
     prefixes = [p for p in plan.get("vpc_prefixes") or [] if ":" not in p]
-    name = options.get("name") or f"SITEVPN-{_short_id(plan).upper()}-VPC"
+    name = options.get("name") or f"SITEVPN-{short_id(plan).upper()}-VPC"
     interface = _vendor_interface(plan, active, platform, options) if active else None
     note = f"{plan.get('vpn_connection_id')} VPC prefixes via {interface}" if interface else f"{plan.get('vpn_connection_id')} VPC prefixes: no tunnel up"
     if platform == "cisco_ios":
         return {"platform": platform, "interface": interface, "parents": [f"object-group network {name}"],
-                "lines": [f"description {note}"] + [" ".join(_mask(p)) for p in prefixes]}
+                "lines": [f"description {note}"] + [" ".join(netmask_pair(p)) for p in prefixes]}
     if platform == "junos":
         lines = [f"set security address-book global address {name}-{p.replace('/', '_')} {p}" for p in prefixes]
         lines += [f"set security address-book global address-set {name} address {name}-{p.replace('/', '_')}" for p in prefixes]
         lines.append(f'set security address-book global address-set {name} description "{note}"')
         return {"platform": platform, "interface": interface, "set_lines": lines}
     if platform == "fortios":
-        members = [{"name": f"{name}-{p}", "subnet": " ".join(_mask(p))} for p in prefixes]
+        members = [{"name": f"{name}-{p}", "subnet": " ".join(netmask_pair(p))} for p in prefixes]
         return {"platform": platform, "interface": interface,
                 "firewall_address": [dict(m, comment=note, associated_interface=interface or "") for m in members],
                 "firewall_addrgrp": {"name": name, "member": [{"name": m["name"]} for m in members], "comment": note}}

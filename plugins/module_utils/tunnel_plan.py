@@ -36,6 +36,7 @@ build_tunnel_plan(connection, site) -> the plan every device renderer takes::
       "site_prefixes": [...], "vpc_prefixes": [...],             # from the site dict
       "connection_routes": [...],      # the connection's static routes (AWS side)
       "pre_shared_key_arn": str | None,
+      "traffic_selectors": {"local_ipv4_network_cidr": str | None, "remote_ipv4_network_cidr": ...},
       "primary_tunnel": 1, "backup_method": "prepend" | "med", "prepend_count": 2,
       "tunnels": [
         {
@@ -58,7 +59,8 @@ build_tunnel_plan(connection, site) -> the plan every device renderer takes::
           "replay_window_size": 1024,
           "dpd": {"timeout_seconds": 30, "action": "clear", "interval": 10, "retries": 3},
           "startup_action": "add",
-          "mtu": 1436, "tcp_mss": 1379,
+          "nat_traversal": False,       # the device sits behind NAT (site local_outside_ip)
+          "mtu": 1436, "tcp_mss": 1379, # from the ESP algorithms (mtu_mss), site keys override
           "bgp": {"peer_ip", "local_ip", "peer_asn", "local_asn", "hold_time": 30, "keepalive": 10}
                  | None (static),
           "static_routes": [...],        # static: the VPC prefixes routed into this tunnel; bgp: []
@@ -72,19 +74,21 @@ build_tunnel_plan(connection, site) -> the plan every device renderer takes::
 Normalised proposal names (lower case, vendor-neutral): encryption aes128, aes256,
 aes128gcm16, aes256gcm16 (AWS's AES128 / AES256 are CBC); integrity sha1, sha256, sha384,
 sha512.  In phase 1 an AEAD cipher still needs a PRF: ``integrity`` then names it.  In phase
-2 ``integrity`` is None for AEAD ciphers.  Proposals follow AWS's list order
-(encryption, then integrity, then group).
+2 ``integrity`` is None for AEAD ciphers.  Algorithm lists and proposals are ordered strongest
+first (ENCRYPTION_STRENGTH, INTEGRITY_STRENGTH, DH_GROUP_STRENGTH; encryption, then integrity,
+then group), whatever AWS's order.
 
 Preference: tunnel ``primary_tunnel`` is primary.  The backup is made less preferred towards
 AWS by AS_PATH prepend (``prepend_count`` times) or by a higher MED (``backup_method: med``),
-and from the device by a lower local preference; static routes use ``route_metric``.
+and the device keeps equal local preference (AWS's advice; the site keys can still differ);
+static routes use ``route_metric``.
 
 Site dict keys (all optional): name, site_prefixes, vpc_prefixes, bgp_asn (must equal the
 customer gateway's ASN in the XML), local_outside_ip (the device's own address when it sits
 behind NAT), primary_tunnel (1), backup_method (prepend), prepend_count (2),
-local_preference_primary (200), local_preference_backup (100), med_primary (100),
-med_backup (200), route_metric_primary (100), route_metric_backup (200), mtu (1436),
-tcp_mss (1379).
+local_preference_primary (100), local_preference_backup (100), med_primary (100),
+med_backup (200), route_metric_primary (100), route_metric_backup (200), mtu and tcp_mss
+(default: from the algorithms, see ``mtu_mss``).
 """
 
 from __future__ import annotations
@@ -116,6 +120,20 @@ ENCRYPTION_NAMES = {
 }
 AEAD_ENCRYPTION = frozenset(("AES128-GCM-16", "AES256-GCM-16"))
 INTEGRITY_NAMES = {"SHA1": "sha1", "SHA2-256": "sha256", "SHA2-384": "sha384", "SHA2-512": "sha512"}
+
+# Strongest first: every device (and strongSwan) offers in this order, so two peers that allow
+# more than one algorithm settle on the strongest, not on AES128/SHA1/modp1024.  DH groups by
+# their security strength (NIST SP 800-57 part 1 table 2), elliptic curves first at equal strength.
+ENCRYPTION_STRENGTH = ("AES256-GCM-16", "AES256", "AES128-GCM-16", "AES128")
+INTEGRITY_STRENGTH = ("SHA2-512", "SHA2-384", "SHA2-256", "SHA1")
+DH_GROUP_STRENGTH = (21, 20, 18, 17, 16, 19, 15, 24, 23, 14, 5, 22, 2, 1)
+
+# AWS user guide, "Best practices for your customer gateway device", MTU and MSS per algorithm
+# (IPv4, no NAT-T): (tunnel MTU, TCP MSS).  The device uses the smallest of what it may negotiate,
+# never more than AWS's samples (1436 / 1379), and 8 bytes less behind NAT (UDP encapsulation).
+MTU_MSS_AEAD = (1446, 1406)
+MTU_MSS_BY_INTEGRITY = {"SHA1": (1438, 1398), "SHA2-256": (1438, 1398), "SHA2-384": (1422, 1382), "SHA2-512": (1422, 1382)}
+NAT_T_OVERHEAD = 8
 
 BACKUP_METHODS = ("prepend", "med")
 SITE_KEYS = (
@@ -258,11 +276,37 @@ def _proposals(options, phase):
     return proposals
 
 
+def strongest_first(values, order):
+    """``values`` sorted by ``order`` (strongest first); unknown ones last, in their own order."""
+    rank = {v: k for k, v in enumerate(order)}
+    return sorted(values, key=lambda v: rank.get(v, len(order)))
+
+
+def mtu_mss(phase2, nat_traversal):
+    """Tunnel MTU and TCP MSS for the ESP algorithms the tunnel may negotiate (see MTU_MSS_*)."""
+    sizes = []
+    for enc in phase2["encryption_algorithms"]:
+        if enc in AEAD_ENCRYPTION:
+            sizes.append(MTU_MSS_AEAD)
+        else:
+            sizes += [MTU_MSS_BY_INTEGRITY.get(i, min(MTU_MSS_BY_INTEGRITY.values())) for i in phase2["integrity_algorithms"]]
+    mtu = min([TUNNEL_MTU] + [m for m, dummy in sizes])
+    mss = min([TCP_MSS] + [m for dummy, m in sizes])
+    overhead = NAT_T_OVERHEAD if nat_traversal else 0
+    return mtu - overhead, mss - overhead
+
+
 def _phase(options, phase):
+    options = dict(options)
+    encs = strongest_first(options[f"{phase}_encryption_algorithms"], ENCRYPTION_STRENGTH)
+    integs = strongest_first(options[f"{phase}_integrity_algorithms"], INTEGRITY_STRENGTH)
+    groups = strongest_first(options[f"{phase}_dh_group_numbers"], DH_GROUP_STRENGTH)
+    options.update({f"{phase}_encryption_algorithms": encs, f"{phase}_integrity_algorithms": integs,
+                    f"{phase}_dh_group_numbers": groups})
     plan = {
-        "encryption_algorithms": list(options[f"{phase}_encryption_algorithms"]),
-        "integrity_algorithms": list(options[f"{phase}_integrity_algorithms"]),
-        "dh_group_numbers": list(options[f"{phase}_dh_group_numbers"]),
+        "encryption_algorithms": encs,
+        "integrity_algorithms": integs,
+        "dh_group_numbers": groups,
         "lifetime_seconds": options[f"{phase}_lifetime_seconds"],
         "proposals": _proposals(options, phase),
         "additional_key_exchanges": [dict(r) for r in options[f"{phase}_additional_key_exchanges"] or []],
@@ -307,14 +351,16 @@ def build_tunnel_plan(connection, site=None):
     if backup_method not in BACKUP_METHODS:
         raise TunnelPlanError("site.backup_method", f"{backup_method!r} is not one of {', '.join(BACKUP_METHODS)}")
     prepend_count = _site_int(site, "prepend_count", 2, 1, 10)
-    lp_primary = _site_int(site, "local_preference_primary", 200, 0, 4294967295)
+    # Equal by default (AWS's routing guide): AWS's MED then moves site->AWS traffic off a tunnel
+    # AWS is replacing; prepend / MED still steer AWS->site.
+    lp_primary = _site_int(site, "local_preference_primary", 100, 0, 4294967295)
     lp_backup = _site_int(site, "local_preference_backup", 100, 0, 4294967295)
     med_primary = _site_int(site, "med_primary", 100, 0, 4294967295)
     med_backup = _site_int(site, "med_backup", 200, 0, 4294967295)
     metric_primary = _site_int(site, "route_metric_primary", 100, 0)
     metric_backup = _site_int(site, "route_metric_backup", 200, 0)
-    mtu = _site_int(site, "mtu", TUNNEL_MTU, 576, 9000)
-    tcp_mss = _site_int(site, "tcp_mss", TCP_MSS, 536, 8960)
+    mtu = _site_int(site, "mtu", None, 576, 9000)
+    tcp_mss = _site_int(site, "tcp_mss", None, 536, 8960)
     local_outside = site.get("local_outside_ip")
     if local_outside is not None:
         local_outside = validate_ipv4_address(local_outside, "site.local_outside_ip")
@@ -352,6 +398,9 @@ def build_tunnel_plan(connection, site=None):
             }
         ike_versions = list(o["ike_versions"])
         prefix = t["inside_prefix_length"]
+        phase2 = _phase(o, "phase2")
+        nat = bool(local_outside and t["cgw_outside_ip"] and local_outside != t["cgw_outside_ip"])
+        auto_mtu, auto_mss = mtu_mss(phase2, nat)
         plan_tunnels.append(
             {
                 "index": t["index"],
@@ -370,7 +419,7 @@ def build_tunnel_plan(connection, site=None):
                 "ike_versions": ike_versions,
                 "ike_version": "ikev2" if "ikev2" in ike_versions else "ikev1",
                 "phase1": _phase(o, "phase1"),
-                "phase2": _phase(o, "phase2"),
+                "phase2": phase2,
                 "rekey": {
                     "margin_time_seconds": o["rekey_margin_time_seconds"],
                     "fuzz_percentage": o["rekey_fuzz_percentage"],
@@ -383,8 +432,9 @@ def build_tunnel_plan(connection, site=None):
                     "retries": DPD_RETRIES,
                 },
                 "startup_action": o["startup_action"],
-                "mtu": mtu,
-                "tcp_mss": tcp_mss,
+                "nat_traversal": nat,
+                "mtu": mtu if mtu is not None else auto_mtu,
+                "tcp_mss": tcp_mss if tcp_mss is not None else auto_mss,
                 "bgp": bgp,
                 "static_routes": list(vpc_prefixes) if routing == "static" else [],
                 "preference": {
@@ -412,6 +462,10 @@ def build_tunnel_plan(connection, site=None):
         "vpc_prefixes": vpc_prefixes,
         "connection_routes": [r for r in routes if r],
         "pre_shared_key_arn": _get(connection, "PreSharedKeyArn", "pre_shared_key_arn"),
+        "traffic_selectors": {
+            "local_ipv4_network_cidr": _get(options, "LocalIpv4NetworkCidr", "local_ipv4_network_cidr"),
+            "remote_ipv4_network_cidr": _get(options, "RemoteIpv4NetworkCidr", "remote_ipv4_network_cidr"),
+        },
         "primary_tunnel": primary,
         "backup_method": backup_method,
         "prepend_count": prepend_count,

@@ -22,9 +22,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_config
-from ansible_collections.sitevpn.aws.plugins.module_utils import device_render as dr
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import DeviceRenderError
-from ansible_collections.sitevpn.aws.plugins.module_utils.device_render import render_device_config
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import common as dr
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import DeviceRenderError
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import TunnelPlanError
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 
@@ -84,101 +84,6 @@ def test_rendering_is_deterministic_and_does_not_change_the_plan():
     a = render_device_config(plan, "cisco_ios", cases_mod.OPTIONS["cisco_ios"])
     assert plan == before
     assert render_device_config(plan, "cisco_ios", cases_mod.OPTIONS["cisco_ios"]) == a
-
-
-# --------------------------------------------------------------- AWS's sample parameter table
-
-# AWS's sample configurations (Cisco IOS, Juniper SRX, FortiGate): AES128, SHA1, DH group 2 (14 in
-# the newer samples), IKE lifetime 28800 s, IPsec lifetime 3600 s, PFS, DPD every 10 s with 3
-# retries, TCP MSS 1379, MTU 1436, BGP hold time 30 s and keepalive 10 s.
-def _cisco_checks(r, text):
-    t1 = text.split("crypto ipsec profile")[0]
-    return {
-        "ike_encryption_aes128": "aes-cbc-128" in re.search(r"(?m)^ encryption (.*)$", t1).group(1).split(),
-        "ike_integrity_sha1": "sha1" in re.search(r"(?m)^ integrity (.*)$", t1).group(1).split(),
-        "ike_dh_group_2_or_14": bool({"2", "14"} & set(re.search(r"(?m)^ group (.*)$", t1).group(1).split())),
-        "ike_lifetime_28800": " lifetime 28800\n" in text,
-        "esp_aes128_sha1": "esp-aes 128 esp-sha-hmac" in text,
-        "ipsec_lifetime_3600": "set security-association lifetime seconds 3600" in text,
-        "pfs_group_2_or_14": bool(re.search(r"set pfs group(2|14)\n", text)),
-        "dpd_10": " dpd 10 " in text,
-        "tcp_mss_1379": "ip tcp adjust-mss 1379" in text,
-        "mtu_1436": "ip mtu 1436" in text,
-        "bgp_hold_30_keepalive_10": all(n["timers"] == {"interval": 10, "holdtime": 30} for n in r["bgp_global"]["neighbors"]),
-    }
-
-
-def _junos_checks(r, text):
-    return {
-        "ike_encryption_aes128": "encryption-algorithm aes-128-cbc" in text,
-        "ike_integrity_sha1": re.search(r"ike proposal \S+ authentication-algorithm sha1\n", text) is not None,
-        "ike_dh_group_2_or_14": re.search(r"dh-group group(2|14)\n", text) is not None,
-        "ike_lifetime_28800": re.search(r"ike proposal \S+ lifetime-seconds 28800\n", text) is not None,
-        "esp_aes128_sha1": re.search(r"ipsec proposal (\S+) authentication-algorithm hmac-sha1-96\n", text) is not None,
-        "ipsec_lifetime_3600": re.search(r"ipsec proposal \S+ lifetime-seconds 3600\n", text) is not None,
-        "pfs_group_2_or_14": re.search(r"perfect-forward-secrecy keys group(2|14)\n", text) is not None,
-        "dpd_10": "dead-peer-detection interval 10\n" in text and "dead-peer-detection threshold 3\n" in text,
-        "tcp_mss_1379": "tcp-mss ipsec-vpn mss 1379" in text,
-        "mtu_1436": "family inet mtu 1436" in text,
-        "bgp_hold_30_keepalive_10": r["bgp_global"]["groups"][0]["hold_time"] == 30,  # Junos keepalive = hold / 3
-    }
-
-
-def _fortios_checks(r, _text):
-    p1, p2, ifs = r["phase1_interface"], r["phase2_interface"], r["system_interface"]
-    return {
-        "ike_encryption_aes128": all("aes128-sha1" in p["proposal"] for p in p1),
-        "ike_integrity_sha1": all("aes128-sha1" in p["proposal"] for p in p1),
-        "ike_dh_group_2_or_14": all({"2", "14"} & set(p["dhgrp"]) for p in p1),
-        "ike_lifetime_28800": all(p["keylife"] == 28800 for p in p1),
-        "esp_aes128_sha1": all("aes128-sha1" in p["proposal"] for p in p2),
-        "ipsec_lifetime_3600": all(p["keylifeseconds"] == 3600 for p in p2),
-        "pfs_group_2_or_14": all(p["pfs"] == "enable" and {"2", "14"} & set(p["dhgrp"]) for p in p2),
-        "dpd_10": all(p["dpd_retryinterval"] == "10" and p["dpd_retrycount"] == 3 for p in p1),
-        "tcp_mss_1379": all(i["tcp_mss"] == 1379 for i in ifs),
-        "mtu_1436": all(i["mtu"] == 1436 for i in ifs),
-        "bgp_hold_30_keepalive_10": all(n["holdtime_timer"] == 30 and n["keep_alive_timer"] == 10 for n in r["router_bgp"]["neighbor"]),
-    }
-
-
-CHECKS = {"cisco_ios": _cisco_checks, "junos": _junos_checks, "fortios": _fortios_checks}
-
-
-@pytest.mark.parametrize("ike", ["ikev2", "ikev1"])
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_aws_sample_parameters_with_default_options(platform, ike):
-    conn, site = CASES["bgp_default_ikev2"]
-    conn = copy.deepcopy(conn)
-    if ike == "ikev1":
-        for t in conn["Options"]["TunnelOptions"]:
-            t["IkeVersions"] = [{"Value": "ikev1"}]
-    plan = build_tunnel_plan(conn, site)
-    assert {t["ike_version"] for t in plan["tunnels"]} == {ike}
-    r = render_device_config(plan, platform, cases_mod.OPTIONS[platform])
-    text = device_config_text_of(r) if platform != "fortios" else ""
-    if platform == "cisco_ios" and ike == "ikev1":
-        got = _cisco_checks_ikev1(r, text)
-    else:
-        got = CHECKS[platform](r, text)
-    assert got == dict.fromkeys(got, True)
-    assert len(got) == 11
-
-
-def _cisco_checks_ikev1(r, text):
-    policy = text.split("crypto keyring")[0]
-    return {
-        "ike_encryption_aes128": "encryption aes 128\n" in policy,
-        "ike_integrity_sha1": " hash sha\n" in policy,
-        "ike_dh_group_2_or_14": re.search(r" group (2|14)\n", policy) is not None,
-        "ike_lifetime_28800": " lifetime 28800\n" in policy,
-        "esp_aes128_sha1": "esp-aes 128 esp-sha-hmac" in text,
-        "ipsec_lifetime_3600": "set security-association lifetime seconds 3600" in text,
-        "pfs_group_2_or_14": re.search(r"set pfs group(2|14)\n", text) is not None,
-        "dpd_10": "keepalive 10 retry 10" in text,
-        "tcp_mss_1379": "ip tcp adjust-mss 1379" in text,
-        "mtu_1436": "ip mtu 1436" in text,
-        "bgp_hold_30_keepalive_10": all(n["timers"] == {"interval": 10, "holdtime": 30} for n in r["bgp_global"]["neighbors"]),
-    }
 
 
 # ------------------------------------------------------- strongSwan and Cisco from one plan
@@ -248,12 +153,15 @@ def _cisco_params(rendered, tunnel_index):
         elif head.startswith("crypto ikev2 profile") and name in head:
             out["dpd_interval"] = int([x for x in lines if x.startswith("dpd ")][0].split()[1])
         elif head.startswith("crypto ipsec transform-set") and name in head:
-            words = head.split()[3:]
-            enc2.add(inv[" ".join(words[1:3])])
-            if len(words) > 3:
-                integ2.add(inv_integ[words[3]])
+            words = head.split()[4:]
+            size = 2 if len(words) > 1 and words[1].isdigit() else 1  # "esp-aes 256" / "esp-aes"
+            enc2.add(inv[" ".join(words[:size])])
+            if len(words) > size:
+                integ2.add(inv_integ[words[size]])
         elif head.startswith("crypto ipsec profile") and name in head:
-            out["phase2_lifetime"] = int([x for x in lines if "lifetime seconds" in x][0].split()[-1])
+            # IOS does not print its default SA lifetime (3600 s)
+            life = [x for x in lines if "lifetime seconds" in x]
+            out["phase2_lifetime"] = int(life[0].split()[-1]) if life else 3600
             pfs = [x for x in lines if x.startswith("set pfs")]
             out["pfs"] = {int(pfs[0].split("group")[1])} if pfs else set()
     out["phase1"] = (enc1, integ1, dh1)
@@ -266,7 +174,8 @@ def test_strongswan_and_cisco_carry_the_plans_parameters(case):
     device = pytest.importorskip("lab.dataplane.device")
     plan = _plan(case)
     conn = device.conn_from_plan(plan)
-    cisco = render_device_config(plan, "cisco_ios", cases_mod.OPTIONS["cisco_ios"])
+    # a release before FN72510's restriction: the platform's full group list
+    cisco = render_device_config(plan, "cisco_ios", dict(cases_mod.OPTIONS["cisco_ios"], os_version="17.9.4"))
     for i, (pt, st) in enumerate(zip(plan["tunnels"], conn["tunnels"]), start=1):
         if pt["ike_version"] != "ikev2":
             continue
@@ -312,9 +221,9 @@ def test_dh_group_the_platform_cannot_do(platform):
     conn = json.loads((cases_mod.SAMPLES / "vpn-ba2e34a8.describe-vpn-connections.json").read_text())["VpnConnections"][0]
     plan = build_tunnel_plan(conn, cases_mod.SITE)
     with pytest.raises(DeviceRenderError) as e:
-        render_device_config(plan, platform, cases_mod.OPTIONS[platform])
+        render_device_config(plan, platform, dict(cases_mod.OPTIONS[platform], os_version="17.9.4"))
     assert e.value.field == "tunnel2.phase1_dh_group_numbers"
-    assert platform in e.value.message and "22, 23" in e.value.message
+    assert platform in e.value.message and "23, 22" in e.value.message
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -389,16 +298,41 @@ def test_filter_reports_the_field():
 # --------------------------------------------------------------------- platform translation
 
 
-def test_translate_keeps_aws_order_and_drops_what_the_platform_lacks():
+def test_translate_keeps_the_strongest_first_order_and_drops_what_the_platform_lacks():
     plan = _plan("bgp_default_ikev2")
     tr = dr.translate_tunnel(plan["tunnels"][0], "cisco_ios")
-    assert tr["phase1"]["dh_groups"] == [2, 14, 15, 16, 19, 20, 21, 24]  # AWS's default list minus 17, 18, 22, 23
-    assert tr["phase1"]["classic_encryption"] == ["aes-cbc-128", "aes-cbc-256"]
-    assert tr["phase1"]["aead_encryption"] == ["aes-gcm-128", "aes-gcm-256"]
-    assert tr["phase2"]["pfs_group"] == 2
+    assert tr["phase1"]["dh_groups"] == [21, 20, 16, 19, 15, 24, 14, 2]  # AWS's list minus 17, 18, 22, 23
+    assert tr["phase1"]["classic_encryption"] == ["aes-cbc-256", "aes-cbc-128"]
+    assert tr["phase1"]["aead_encryption"] == ["aes-gcm-256", "aes-gcm-128"]
+    assert tr["phase2"]["pfs_group"] == 21
     fort = dr.translate_tunnel(plan["tunnels"][0], "fortios")
-    assert fort["phase1"]["dh_groups"] == [2, 14, 15, 16, 17, 18, 19, 20, 21]
-    assert fort["phase2"]["combos"][-1] == {"encryption": "aes256gcm16", "integrity": None}
+    assert fort["phase1"]["dh_groups"] == [21, 20, 18, 17, 16, 19, 15, 14, 2]
+    assert fort["phase2"]["combos"][0] == {"encryption": "aes256gcm16", "integrity": None}
+    assert fort["phase2"]["combos"][-1] == {"encryption": "aes128", "integrity": "sha1"}
+
+
+@pytest.mark.parametrize("version,groups", [
+    ("17.9.4", [21, 20, 16, 19, 15, 24, 14, 2]),
+    ("17.11.1a", [21, 20, 16, 19, 15, 14]),   # FN72510: 1, 2, 5 and 24 refused by default
+    ("17.15.1", [21, 20, 16, 19, 15, 14]),
+    (None, [21, 20, 16, 19, 15, 14]),         # unknown: rendered for the newest
+])
+def test_ios_xe_dh_groups_follow_the_release(version, groups):
+    r = _render("bgp_default_ikev2", "cisco_ios", os_version=version)
+    text = device_config_text_of(r)
+    assert f" group {' '.join(map(str, groups))}\n" in text
+    assert "set pfs group21\n" in text
+
+
+def test_ios_xe_17_11_refuses_a_tunnel_with_only_weak_groups():
+    conn, site = CASES["bgp_default_ikev2"]
+    conn = copy.deepcopy(conn)
+    conn["Options"]["TunnelOptions"][0]["Phase1DHGroupNumbers"] = [{"Value": 2}, {"Value": 24}]
+    plan = build_tunnel_plan(conn, site)
+    render_device_config(plan, "cisco_ios", dict(cases_mod.OPTIONS["cisco_ios"], os_version="17.6.5"))
+    with pytest.raises(DeviceRenderError) as e:
+        render_device_config(plan, "cisco_ios", dict(cases_mod.OPTIONS["cisco_ios"], os_version="17.12.2"))
+    assert e.value.field == "tunnel1.phase1_dh_group_numbers" and "refuses DH groups 1, 2, 5, 24" in e.value.message
 
 
 def test_names_fit_fortios_limits():

@@ -166,13 +166,13 @@ def test_merge_bad_input(bad):
 PLAN_KEYS = {
     "vpn_connection_id", "customer_gateway_id", "vpn_gateway_id", "transit_gateway_id", "site", "routing",
     "local_asn", "peer_asn", "site_prefixes", "vpc_prefixes", "connection_routes", "pre_shared_key_arn",
-    "primary_tunnel", "backup_method", "prepend_count", "tunnels",
+    "primary_tunnel", "backup_method", "prepend_count", "tunnels", "traffic_selectors",
 }
 TUNNEL_KEYS = {
     "index", "name", "peer_outside_ip", "local_outside_ip", "inside_cidr", "inside_prefix_length",
     "peer_inside_ip", "local_inside_ip", "local_inside_address", "inside_ipv6_cidr", "peer_inside_ipv6",
     "local_inside_ipv6", "pre_shared_key", "ike_versions", "ike_version", "phase1", "phase2", "rekey",
-    "replay_window_size", "dpd", "startup_action", "mtu", "tcp_mss", "bgp", "static_routes", "preference",
+    "replay_window_size", "dpd", "startup_action", "nat_traversal", "mtu", "tcp_mss", "bgp", "static_routes", "preference",
     "status",
 }
 PHASE_KEYS = {"encryption_algorithms", "integrity_algorithms", "dh_group_numbers", "lifetime_seconds", "proposals", "additional_key_exchanges"}
@@ -213,15 +213,17 @@ def test_plan_bgp_sample(bgp):
     assert t1["bgp"] == {"peer_ip": "169.254.15.193", "local_ip": "169.254.15.194", "peer_asn": 65401,
                          "local_asn": 65301, "hold_time": 30, "keepalive": 10}
     assert t1["static_routes"] == []
-    assert t1["preference"] == {"primary": True, "local_preference": 200, "as_path_prepend": 0, "med": None, "route_metric": 100}
+    # equal local preference (AWS's routing guide): AWS's MED moves site->AWS traffic in maintenance
+    assert t1["preference"] == {"primary": True, "local_preference": 100, "as_path_prepend": 0, "med": None, "route_metric": 100}
     assert t2["preference"] == {"primary": False, "local_preference": 100, "as_path_prepend": 2, "med": None, "route_metric": 200}
-    assert (t1["mtu"], t1["tcp_mss"]) == (1436, 1379)
+    # AWS's defaults allow AES-CBC with SHA2-512: AWS's table gives MTU 1422
+    assert (t1["mtu"], t1["tcp_mss"]) == (1422, 1379)
     assert t1["dpd"] == {"timeout_seconds": 30, "action": "clear", "interval": 10, "retries": 3}
     assert t1["ike_version"] == "ikev2" and t1["ike_versions"] == ["ikev1", "ikev2"]
     # tunnel 2's own algorithms (matched by outside IP), AEAD in phase 2 has no integrity
-    assert t2["phase1"]["dh_group_numbers"] == [22, 23]
+    assert t2["phase1"]["dh_group_numbers"] == [23, 22]  # strongest first
     assert t2["phase2"]["proposals"] == [
-        {"encryption": "aes128gcm16", "integrity": None, "dh_group": g} for g in (14, 15, 16)
+        {"encryption": "aes128gcm16", "integrity": None, "dh_group": g} for g in (16, 15, 14)
     ]
     assert t2["phase2"]["pfs"] is True
     # phase 1 AEAD keeps the integrity algorithm as its PRF
@@ -239,7 +241,7 @@ def test_plan_with_aws_defaults_has_aws_sample_parameters(static):
             assert {"encryption": "aes128", "integrity": "sha1", "dh_group": group} in p1["proposals"]
             assert {"encryption": "aes128", "integrity": "sha1", "dh_group": group} in p2["proposals"]
         assert (p1["lifetime_seconds"], p2["lifetime_seconds"]) == (28800, 3600)
-        assert (t["dpd"]["interval"], t["dpd"]["retries"], t["tcp_mss"], t["mtu"]) == (10, 3, 1379, 1436)
+        assert (t["dpd"]["interval"], t["dpd"]["retries"], t["tcp_mss"]) == (10, 3, 1379)
         assert t["rekey"] == {"margin_time_seconds": 270, "fuzz_percentage": 100}
         assert t["replay_window_size"] == 1024 and t["startup_action"] == "add"
         assert len(p1["proposals"]) == 4 * 4 * 12
@@ -268,7 +270,7 @@ def test_plan_primary_tunnel_2_and_med(bgp):
     assert t2["preference"]["primary"] and not t1["preference"]["primary"]
     assert (t1["preference"]["med"], t2["preference"]["med"]) == (500, 100)
     assert t1["preference"]["as_path_prepend"] == 0 and t2["preference"]["as_path_prepend"] == 0
-    assert (t1["preference"]["local_preference"], t2["preference"]["local_preference"]) == (100, 200)
+    assert (t1["preference"]["local_preference"], t2["preference"]["local_preference"]) == (100, 100)
 
 
 def test_plan_prepend_count_and_overrides(bgp):
@@ -289,7 +291,7 @@ def test_plan_follows_xml_order_not_tunnel_options_order(bgp):
     plan = build_tunnel_plan(swapped, SITE)
     t1 = plan["tunnels"][0]
     assert t1["peer_outside_ip"] == "52.39.121.126"
-    assert t1["phase1"]["dh_group_numbers"] == [22, 23]
+    assert t1["phase1"]["dh_group_numbers"] == [23, 22]
     assert t1["preference"]["primary"] is True
 
 
@@ -343,3 +345,45 @@ def test_plan_carries_additional_key_exchanges(bgp):
     t2 = build_tunnel_plan(pq, SITE)["tunnels"][1]
     assert t2["phase2"]["additional_key_exchanges"] == [{"round": 1, "requirement": "required", "methods": [36]}]
     assert t2["phase1"]["additional_key_exchanges"] == []
+
+
+# ------------------------------------------------------------- strongest first, MTU / MSS
+
+
+def test_aws_default_lists_are_ordered_strongest_first(static):
+    """Issue 21 item 7: AWS lists weakest first; every renderer reads the plan's order."""
+    t = build_tunnel_plan(static, SITE)["tunnels"][0]
+    assert t["phase1"]["encryption_algorithms"] == ["AES256-GCM-16", "AES256", "AES128-GCM-16", "AES128"]
+    assert t["phase1"]["integrity_algorithms"] == ["SHA2-512", "SHA2-384", "SHA2-256", "SHA1"]
+    assert t["phase1"]["dh_group_numbers"][:3] == [21, 20, 18] and t["phase1"]["dh_group_numbers"][-1] == 2
+    assert t["phase1"]["proposals"][0] == {"encryption": "aes256gcm16", "integrity": "sha512", "dh_group": 21}
+    assert t["phase2"]["proposals"][0] == {"encryption": "aes256gcm16", "integrity": None, "dh_group": 21}
+    assert t["phase2"]["proposals"][-1] == {"encryption": "aes128", "integrity": "sha1", "dh_group": 2}
+
+
+@pytest.mark.parametrize("enc,integ,nat,expected", [
+    (["AES256-GCM-16"], ["SHA2-256"], False, (1436, 1379)),   # GCM: AWS's table 1446/1406, capped at the samples'
+    (["AES256"], ["SHA2-256"], False, (1436, 1379)),
+    (["AES256"], ["SHA2-384"], False, (1422, 1379)),
+    (["AES256"], ["SHA2-512", "SHA2-256"], False, (1422, 1379)),
+    (["AES256-GCM-16"], ["SHA2-256"], True, (1428, 1371)),    # NAT-T: 8 bytes of UDP
+    (["AES256"], ["SHA2-512"], True, (1414, 1371)),
+])
+def test_mtu_and_mss_follow_the_algorithms(enc, integ, nat, expected):
+    assert tp.mtu_mss({"encryption_algorithms": enc, "integrity_algorithms": integ}, nat) == expected
+
+
+def test_device_behind_nat_gets_smaller_mtu(bgp):
+    narrowed = copy.deepcopy(bgp)
+    for t in narrowed["Options"]["TunnelOptions"]:
+        t.update({"Phase2EncryptionAlgorithms": [{"Value": "AES256-GCM-16"}]})
+    t1 = build_tunnel_plan(narrowed, dict(SITE, local_outside_ip="192.0.2.10"))["tunnels"][0]
+    assert t1["nat_traversal"] is True and (t1["mtu"], t1["tcp_mss"]) == (1428, 1371)
+    t1 = build_tunnel_plan(narrowed, SITE)["tunnels"][0]
+    assert t1["nat_traversal"] is False and (t1["mtu"], t1["tcp_mss"]) == (1436, 1379)
+
+
+def test_traffic_selectors_are_carried(bgp):
+    conn = copy.deepcopy(bgp)
+    conn["Options"]["LocalIpv4NetworkCidr"] = "172.16.0.0/16"
+    assert build_tunnel_plan(conn, SITE)["traffic_selectors"]["local_ipv4_network_cidr"] == "172.16.0.0/16"

@@ -12,8 +12,8 @@ if [ "$(ip -4 -o addr show dev ipsec1 | awk '{print $4}')" != "169.254.15.194/30
   ip addr add 169.254.15.194/30 peer 169.254.15.193/30 dev ipsec1
   echo changed
 fi
-if ! ip -o link show dev ipsec1 | grep -q 'mtu 1436 .*,UP\|,UP.* mtu 1436 '; then
-  ip link set ipsec1 mtu 1436 up
+if ! ip -o link show dev ipsec1 | grep -q 'mtu 1422 .*,UP\|,UP.* mtu 1422 '; then
+  ip link set ipsec1 mtu 1422 up
   echo changed
 fi
 if ! ip link show dev ipsec2 >/dev/null 2>&1; then
