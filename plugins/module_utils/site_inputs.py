@@ -80,17 +80,17 @@ KNOWN_VARIABLES = frozenset(
     """
     sitevpn_amazon_side_asn sitevpn_aws_access_key sitevpn_aws_endpoint_url sitevpn_aws_region
     sitevpn_aws_secret_key sitevpn_aws_tags sitevpn_aws_wait_timeout sitevpn_backup_target sitevpn_bgp_asn
-    sitevpn_bgp_timers sitevpn_cgw_ip sitevpn_eda_access_key sitevpn_eda_endpoint_url
+    sitevpn_bgp_timers sitevpn_cgw_ip sitevpn_device_existing sitevpn_eda_access_key sitevpn_eda_endpoint_url
     sitevpn_eda_escalation_playbook sitevpn_eda_queue_name sitevpn_eda_region sitevpn_eda_secret_key
     sitevpn_escalation_dir sitevpn_escalation_event sitevpn_escalation_old sitevpn_escalation_records
     sitevpn_event sitevpn_event_connection sitevpn_event_found sitevpn_event_hosts sitevpn_event_plan
     sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked
     sitevpn_lab sitevpn_lab_bin_dir sitevpn_lab_dataplane sitevpn_lab_probes sitevpn_lab_sites
-    sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_local_address
+    sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_local_address sitevpn_local_preference_primary
     sitevpn_monitoring sitevpn_monitoring_subscriptions sitevpn_name_prefix sitevpn_netns
     sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage
     sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_static_routes_only
-    sitevpn_strict_inventory sitevpn_strongswan sitevpn_teardown_confirm sitevpn_tunnel_options sitevpn_vpc_cidr sitevpn_vpc_id
+    sitevpn_strict_inventory sitevpn_strongswan sitevpn_teardown_confirm sitevpn_tunnel_options sitevpn_tunnel_profile sitevpn_vpc_cidr sitevpn_vpc_id
     sitevpn_vpc_prefixes sitevpn_vpc_probe sitevpn_vpc_probe_target sitevpn_vpn_connection
     """.split()
 )
@@ -107,6 +107,7 @@ SHARED_VARIABLES = (
 )
 AMAZON_SIDE_ASN_DEFAULT = 64512
 PSK_STORAGES = ("Standard", "SecretsManager")
+TUNNEL_PROFILES = ("strong", "aws_defaults")
 _BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False}
 _INT_VARIABLES = ("sitevpn_bgp_asn", "sitevpn_amazon_side_asn", "sitevpn_aws_wait_timeout")
 
@@ -133,6 +134,9 @@ def _type_errors(values, source_text):
     options = values.get("sitevpn_tunnel_options")
     if options is not None and (not isinstance(options, (list, tuple)) or not all(isinstance(v, dict) for v in options)):
         errors.append(f"sitevpn_tunnel_options: must be a list of at most 2 dicts (one per tunnel), got {type(options).__name__}")
+    profile = values.get("sitevpn_tunnel_profile")
+    if profile is not None and profile not in TUNNEL_PROFILES:
+        errors.append(f"sitevpn_tunnel_profile: {profile!r} is not one of {', '.join(TUNNEL_PROFILES)}")
     storage = values.get("sitevpn_pre_shared_key_storage")
     if storage is not None and storage not in PSK_STORAGES:
         errors.append(f"sitevpn_pre_shared_key_storage: {storage!r} is not one of {', '.join(PSK_STORAGES)}")
