@@ -53,7 +53,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 
-from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options as spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import from_api
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import to_api
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import tunnel_changes
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import FIELDS
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import MODIFIABLE_IN_PLACE
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import customer_gateway_asn_params
 
@@ -799,7 +804,7 @@ def current_tunnels(connection: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Each tunnel's options as the spec sees them, with its outside IP, in describe order."""
     result = []
     for entry in (connection.get("Options") or {}).get("TunnelOptions") or []:
-        opts = spec.from_api(entry)
+        opts = from_api(entry)
         opts["outside_ip_address"] = entry.get("OutsideIpAddress")
         result.append(opts)
     return result
@@ -807,7 +812,7 @@ def current_tunnels(connection: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def _tunnel_fields(entry: Dict[str, Any]) -> Dict[str, Any]:
     """Only the spec's fields that were given (module params carry None for the rest)."""
-    return {k: v for k, v in entry.items() if k in spec.FIELDS and v is not None}
+    return {k: v for k, v in entry.items() if k in FIELDS and v is not None}
 
 
 def _changes(desired: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, Tuple[Any, Any]]:
@@ -815,7 +820,7 @@ def _changes(desired: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, Tupl
     # SecretsManager storage: describe carries no PSK, so a given PSK cannot be compared.
     if current.get("pre_shared_key") is None:
         wanted.pop("pre_shared_key", None)
-    return spec.tunnel_changes(wanted, current)
+    return tunnel_changes(wanted, current)
 
 
 def match_tunnels(
@@ -849,7 +854,7 @@ def match_tunnels(
         found = []
         for key in TUNNEL_MATCH_KEYS:
             if entry.get(key):
-                found = [t for t in free if spec.tunnel_changes({key: entry[key]}, t) == {}]
+                found = [t for t in free if tunnel_changes({key: entry[key]}, t) == {}]
                 if len(found) == 1:
                     break
         if len(found) == 1:
@@ -886,7 +891,7 @@ def vpn_view(connection: Dict[str, Any]) -> Dict[str, Any]:
     options = connection.get("Options") or {}
     tunnels = []
     for t in current_tunnels(connection):
-        t = spec.with_defaults(dict(t))
+        t = with_defaults(dict(t))
         tunnels.append(redact_secrets(t))
     view = {
         "vpn_connection_id": connection.get("VpnConnectionId"),
@@ -1003,7 +1008,7 @@ def plan_vpn_connection(params: Dict[str, Any], connection: Dict[str, Any]) -> D
             pairs = []
         for idx, entry, tunnel in pairs:
             changes = _changes(entry, tunnel)
-            fixed = sorted(f for f in changes if f not in spec.MODIFIABLE_IN_PLACE)
+            fixed = sorted(f for f in changes if f not in MODIFIABLE_IN_PLACE)
             if fixed:
                 plan["errors"].append(
                     f"tunnel_options[{idx + 1}] ({tunnel.get('outside_ip_address')}): {', '.join(fixed)} cannot be modified in place by AWS"
@@ -1041,7 +1046,7 @@ def create_vpn_connection_params(params: Dict[str, Any], tags: Optional[Dict[str
         if params.get(opt) is not None:
             options[key] = params[opt]
     if params.get("tunnel_options"):
-        options["TunnelOptions"] = [spec.to_api(_tunnel_fields(t)) for t in params["tunnel_options"]]
+        options["TunnelOptions"] = [to_api(_tunnel_fields(t)) for t in params["tunnel_options"]]
     if options:
         api["Options"] = options
     if tags:
@@ -1086,7 +1091,7 @@ def ensure_vpn_connection(
             "transit_gateway_id": api.get("TransitGatewayId"),
             "static_routes_only": bool(p.get("static_routes_only")),
             "routes": routes,
-            "tunnels": [redact_secrets(spec.with_defaults(_tunnel_fields(t))) for t in p.get("tunnel_options") or []],
+            "tunnels": [redact_secrets(with_defaults(_tunnel_fields(t))) for t in p.get("tunnel_options") or []],
             "tags": tags or {},
         }
         if module.check_mode:
@@ -1157,7 +1162,7 @@ def ensure_vpn_connection(
             desired = {field: want for field, (dummy, want) in changes.items()}
             extra = {"PreSharedKeyStorage": plan["psk_storage"]} if plan["psk_storage"] else {}
             modify_vpn_tunnel_options(
-                client, conn_id, outside_ip, TunnelOptions=spec.to_api(desired, modify=True), **extra
+                client, conn_id, outside_ip, TunnelOptions=to_api(desired, modify=True), **extra
             )
         if tunnel_plan and wait:
             _wait_available(client, module, conn_id)

@@ -463,7 +463,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options as spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import tunnel_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import current_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_connection
@@ -481,8 +484,8 @@ def validation_errors(p):
     """Every input problem as (field, message); pure, so unit tests call it directly."""
     errors = []
     try:
-        spec.validate_tunnel_options(p.get("tunnel_options"))
-    except spec.TunnelOptionError as e:
+        validate_tunnel_options(p.get("tunnel_options"))
+    except TunnelOptionError as e:
         errors.extend(e.errors)
     for field, version in (
         ("local_ipv4_network_cidr", 4),
@@ -594,7 +597,7 @@ def existing_errors(p, existing):
         except ValueError:
             pairs = []  # ensure_vpn_connection reports it
         for idx, entry, tunnel in pairs:
-            errors.extend(spec.tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
+            errors.extend(tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
     return errors
 
 
@@ -622,7 +625,7 @@ def tunnel_option_argument_errors(entries):
 
 def tunnel_options_argument_spec():
     """The spec's tunnel_options option; names with "key" in them are not secrets unless it says so."""
-    option = spec.module_argument_spec()
+    option = module_argument_spec()
     for sub in option["options"].values():
         sub.setdefault("no_log", False)
     return option
