@@ -461,23 +461,25 @@ tunnels:
 from ansible.module_utils import basic
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import tunnel_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import current_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import match_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import psk_storage
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidr
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import current_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import match_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import psk_storage
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import remove_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 
 
 def validation_errors(p):
@@ -631,6 +633,38 @@ def tunnel_options_argument_spec():
     return option
 
 
+def run(module):
+    """Find, create, change or delete the connection; raises what main() turns into a failure."""
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_vpn_connection(
+        client,
+        vpn_connection_id=p["vpn_connection_id"],
+        customer_gateway_id=p["customer_gateway_id"],
+        vpn_gateway_id=p["vpn_gateway_id"],
+        transit_gateway_id=p["transit_gateway_id"],
+        name=p["name"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_vpn_connection(client, module, existing)
+        conn_id = existing["VpnConnectionId"] if existing else None
+        module.exit_json(changed=changed, vpn_connection_id=conn_id, diff=diff)
+
+    if not existing:
+        if p["vpn_connection_id"]:
+            module.fail_json(msg=f"vpn_connection_id: {p['vpn_connection_id']} does not exist")
+        if not (p["vpn_gateway_id"] or p["transit_gateway_id"]):
+            module.fail_json(
+                msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
+                field="vpn_gateway_id",
+            )
+    validate_against(module, existing)
+    changed, connection, diff = ensure_vpn_connection(client, module, existing)
+    result = vpn_connection_result(connection, p["return_secrets"])
+    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+
+
 def main():
     argument_spec = dict(
         vpn_connection_id=dict(type="str"),
@@ -674,35 +708,12 @@ def main():
     if entry_errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in entry_errors), field=entry_errors[0][0])
     validate(module)
-    p = module.params
-    client = module.client("ec2")
-
-    existing = find_vpn_connection(
-        client,
-        module,
-        vpn_connection_id=p["vpn_connection_id"],
-        customer_gateway_id=p["customer_gateway_id"],
-        vpn_gateway_id=p["vpn_gateway_id"],
-        transit_gateway_id=p["transit_gateway_id"],
-        name=p["name"],
-    )
-    if p["state"] == "absent":
-        changed, diff = remove_vpn_connection(client, module, existing)
-        conn_id = existing["VpnConnectionId"] if existing else None
-        module.exit_json(changed=changed, vpn_connection_id=conn_id, diff=diff)
-
-    if not existing:
-        if p["vpn_connection_id"]:
-            module.fail_json(msg=f"vpn_connection_id: {p['vpn_connection_id']} does not exist")
-        if not (p["vpn_gateway_id"] or p["transit_gateway_id"]):
-            module.fail_json(
-                msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
-                field="vpn_gateway_id",
-            )
-    validate_against(module, existing)
-    changed, connection, diff = ensure_vpn_connection(client, module, existing)
-    result = vpn_connection_result(connection, p["return_secrets"])
-    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+    try:
+        run(module)
+    except VpnError as e:
+        module.fail_json(msg=e.message, **e.details)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":
