@@ -299,7 +299,6 @@ def int_or_none(value: Any) -> Optional[int]:
         return None
 
 
-
 def connections_using(client, filters: Dict[str, Any]) -> List[str]:
     """IDs of the live VPN connections matching ``filters`` (a gateway's users)."""
     filters = dict(filters, state=list(VPN_LIVE_STATES))

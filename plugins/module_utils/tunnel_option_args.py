@@ -72,8 +72,8 @@ def _doc_entry(spec, description):
 def suboptions_documentation():
     """The DOCUMENTATION ``suboptions`` of ``tunnel_options``, mirroring :func:`tunnel_option_suboptions`.
 
-    For module authors: ``yaml.safe_dump(suboptions_documentation(), sort_keys=False)`` gives the
-    block to paste, so the documented choices and types are the spec's.
+    ``scripts/gen_tunnel_options_doc.py`` writes it into the ``sitevpn.aws.tunnel_options`` doc
+    fragment, so the documented choices and types are the spec's.
     """
     spec = tunnel_option_suboptions()
     docs = {
@@ -113,3 +113,26 @@ def suboptions_documentation():
             entry["description"].append("Never logged.")
         docs[name] = entry
     return docs
+
+
+# The tunnel_options option's own description (its suboptions come from the fields table).
+TUNNEL_OPTIONS_DESCRIPTION = [
+    "Options of the (at most two) tunnels. Only the options given are managed; the others keep "
+    "AWS's defaults (at creation) or their current values.",
+    "On an existing connection an entry applies to the tunnel with its O(tunnel_options[].outside_ip_address), "
+    "else to the one tunnel with its O(tunnel_options[].tunnel_inside_cidr) or O(tunnel_options[].pre_shared_key); "
+    "entries naming no tunnel go to the tunnels they differ from least. Never by position in the list, because AWS "
+    "does not return the tunnels in a fixed order. If that pairing is ambiguous the module fails and asks for "
+    "O(tunnel_options[].outside_ip_address).",
+    "All suboptions follow the EC2 API's VpnTunnelOptionsSpecification.",
+]
+
+
+def tunnel_options_documentation():
+    """The whole ``tunnel_options`` option as DOCUMENTATION gives it (the doc fragment's content)."""
+    return {
+        "description": list(TUNNEL_OPTIONS_DESCRIPTION),
+        "type": "list",
+        "elements": "dict",
+        "suboptions": suboptions_documentation(),
+    }

@@ -199,6 +199,7 @@ def ensure_vpn_connection(
     connection = _describe_one(client, conn_id)
     return True, connection, {"before": before, "after": mark_key_changes(vpn_view(connection), key_changes(change_set))}
 
+
 def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
     if not existing:
         return False, {"before": {}, "after": {}}

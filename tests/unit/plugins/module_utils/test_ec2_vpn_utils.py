@@ -13,6 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Er
 from ansible_collections.sitevpn.aws.plugins.module_utils import customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils import ec2_vpn
 
+
 class Failed(Exception):
     pass
 
