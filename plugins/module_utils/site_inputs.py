@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import difflib
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import (
-    TunnelOptionError,
-    validate_tunnel_options,
-)
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import (
     ValidationError,
     prefixes_overlap,

@@ -96,8 +96,8 @@ from __future__ import annotations
 import datetime
 import ipaddress
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import from_api
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import with_defaults
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import from_api
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs

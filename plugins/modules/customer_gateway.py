@@ -165,13 +165,15 @@ customer_gateway:
       sample: {"Name": "site-a"}
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import ensure_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import remove_customer_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_customer_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_customer_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_customer_gateway_namesake
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
@@ -197,7 +199,7 @@ def validate(module: AnsibleAWSModule) -> None:
 def namesake_to_replace(client, module):
     """The live gateway that has this name but another identity; fails unless replace is set."""
     p = module.params
-    others = find_customer_gateway_namesake(client, module, p["name"])
+    others = find_customer_gateway_namesake(client, p["name"])
     if not others:
         return None
     if len(others) > 1:
@@ -215,6 +217,45 @@ def namesake_to_replace(client, module):
             customer_gateway_id=old["CustomerGatewayId"],
         )
     return old
+
+
+def run(module):
+    """Find, create, tag, replace or delete the gateway; raises what main() turns into a failure."""
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_customer_gateway(
+        client,
+        p["ip_address"],
+        p["bgp_asn"],
+        device_name=p["device_name"],
+        name=p["name"],
+        certificate_arn=p["certificate_arn"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_customer_gateway(client, module, existing)
+        gw_id = existing["CustomerGatewayId"] if existing else None
+        module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
+
+    old = namesake_to_replace(client, module) if not existing and p["name"] else None
+    changed, gateway, diff = ensure_customer_gateway(client, module, existing)
+    result = {}
+    if old:
+        result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
+        users = connections_using(client, {"customer-gateway-id": old["CustomerGatewayId"]})
+        if users:
+            module.warn(
+                f"{old['CustomerGatewayId']} (the gateway replaced) is kept: VPN connection(s) {', '.join(users)} still use it"
+            )
+        else:
+            remove_customer_gateway(client, module, old)
+    module.exit_json(
+        changed=changed,
+        customer_gateway_id=gateway.get("CustomerGatewayId"),
+        customer_gateway=snake_resource(gateway),
+        diff=diff,
+        **result,
+    )
 
 
 def main():
@@ -237,42 +278,12 @@ def main():
         required_one_of=[("ip_address", "certificate_arn")],
     )
     validate(module)
-    p = module.params
-    client = module.client("ec2")
-
-    existing = find_customer_gateway(
-        client,
-        module,
-        p["ip_address"],
-        p["bgp_asn"],
-        device_name=p["device_name"],
-        name=p["name"],
-        certificate_arn=p["certificate_arn"],
-    )
-    if p["state"] == "absent":
-        changed, diff = remove_customer_gateway(client, module, existing)
-        gw_id = existing["CustomerGatewayId"] if existing else None
-        module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
-
-    old = namesake_to_replace(client, module) if not existing and p["name"] else None
-    changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    result = {}
-    if old:
-        result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
-        users = connections_using(client, module, {"customer-gateway-id": old["CustomerGatewayId"]})
-        if users:
-            module.warn(
-                f"{old['CustomerGatewayId']} (the gateway replaced) is kept: VPN connection(s) {', '.join(users)} still use it"
-            )
-        else:
-            remove_customer_gateway(client, module, old)
-    module.exit_json(
-        changed=changed,
-        customer_gateway_id=gateway.get("CustomerGatewayId"),
-        customer_gateway=snake_resource(gateway),
-        diff=diff,
-        **result,
-    )
+    try:
+        run(module)
+    except VpnError as e:
+        module.fail_json(msg=e.message, **e.details)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -119,184 +119,6 @@ options:
       - Changing it on an existing connection moves the keys with ModifyVpnTunnelOptions, tunnel by tunnel.
     type: str
     choices: [Standard, SecretsManager]
-  tunnel_options:
-    description:
-      - Options of the (at most two) tunnels. Only the options given are managed; the others keep
-        AWS's defaults (at creation) or their current values.
-      - On an existing connection an entry applies to the tunnel with its O(tunnel_options[].outside_ip_address),
-        else to the one tunnel with its O(tunnel_options[].tunnel_inside_cidr) or
-        O(tunnel_options[].pre_shared_key); entries naming no tunnel go to the tunnels they differ from
-        least. Never by position in the list, because AWS does not return the tunnels in a fixed order.
-        If that pairing is ambiguous the module fails and asks for O(tunnel_options[].outside_ip_address).
-      - All suboptions follow the EC2 API's VpnTunnelOptionsSpecification.
-    type: list
-    elements: dict
-    suboptions:
-      outside_ip_address:
-        description:
-          - The AWS-side outside IP of the tunnel this entry is for (existing connections only; AWS
-            assigns the addresses at creation). Never sent to AWS.
-        type: str
-      tunnel_inside_cidr:
-        description:
-          - A /30 in 169.254.0.0/16, not one of 169.254.0.0/30 to 169.254.5.0/30 or 169.254.169.252/30,
-            unique per gateway. AWS picks one when unset.
-        type: str
-      tunnel_inside_ipv6_cidr:
-        description:
-          - A /126 in C(fd00::/8), for connections with O(tunnel_inside_ip_version=ipv6) (transit gateways
-            only). AWS picks one when unset.
-        type: str
-      pre_shared_key:
-        description:
-          - 8-64 characters of letters, digits, periods and underscores, not starting with 0. AWS generates one when unset.
-        type: str
-      phase1_lifetime_seconds:
-        description:
-          - Phase 1 lifetime, 900-28800 (default 28800).
-        type: int
-      phase2_lifetime_seconds:
-        description:
-          - Phase 2 lifetime, 900-3600 and below the phase 1 lifetime (default 3600).
-        type: int
-      rekey_margin_time_seconds:
-        description:
-          - Rekey margin, 60 to half the phase 2 lifetime (default 270).
-        type: int
-      rekey_fuzz_percentage:
-        description:
-          - Rekey fuzz, 0-100 (default 100).
-        type: int
-      replay_window_size:
-        description:
-          - Replay window, 64-2048 packets (default 1024).
-        type: int
-      dpd_timeout_seconds:
-        description:
-          - DPD timeout, 30 or more (default 30).
-        type: int
-      dpd_timeout_action:
-        description:
-          - Action after a DPD timeout (default clear).
-        type: str
-        choices: [clear, none, restart]
-      phase1_encryption_algorithms:
-        description:
-          - Phase 1 encryption algorithms (default all).
-        type: list
-        elements: str
-        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
-      phase2_encryption_algorithms:
-        description:
-          - Phase 2 encryption algorithms (default all).
-        type: list
-        elements: str
-        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
-      phase1_integrity_algorithms:
-        description:
-          - Phase 1 integrity algorithms (default all).
-        type: list
-        elements: str
-        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
-      phase2_integrity_algorithms:
-        description:
-          - Phase 2 integrity algorithms (default all).
-        type: list
-        elements: str
-        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
-      phase1_dh_group_numbers:
-        description:
-          - Phase 1 Diffie-Hellman groups, 2 and 14-24 (35 for ML-KEM where offered).
-        type: list
-        elements: int
-        choices: [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35]
-      phase2_dh_group_numbers:
-        description:
-          - Phase 2 Diffie-Hellman groups, 2, 5 and 14-24 (35-37 for ML-KEM where offered).
-        type: list
-        elements: int
-        choices: [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35, 36, 37]
-      ike_versions:
-        description:
-          - IKE versions (default both).
-        type: list
-        elements: str
-        choices: [ikev1, ikev2]
-      startup_action:
-        description:
-          - V(add) the customer gateway initiates, V(start) AWS initiates (default add).
-        type: str
-        choices: [add, start]
-      log_options:
-        description:
-          - CloudWatch logging of the tunnel.
-        type: dict
-        suboptions:
-          cloudwatch_log_options:
-            description:
-              - The CloudWatch Logs options.
-            type: dict
-            suboptions:
-              log_enabled:
-                description: Log IKE/IPsec events.
-                type: bool
-              log_group_arn:
-                description: The log group.
-                type: str
-              log_output_format:
-                description: The format.
-                type: str
-                choices: [json, text]
-              bgp_log_enabled:
-                description: Log BGP events.
-                type: bool
-              bgp_log_group_arn:
-                description: The BGP log group.
-                type: str
-              bgp_log_output_format:
-                description: The BGP log format.
-                type: str
-                choices: [json, text]
-      enable_tunnel_lifecycle_control:
-        description:
-          - Control when AWS replaces the tunnel endpoint during maintenance (default false).
-        type: bool
-      phase1_additional_key_exchanges:
-        description:
-          - Additional key exchanges in phase 1 (RFC 9370, IKEv2 only), for post-quantum hybrid (ML-KEM) tunnels.
-        type: list
-        elements: dict
-        suboptions:
-          round:
-            description: The round, 1-7, unique.
-            type: int
-            required: true
-          requirement:
-            description: Whether the round is required.
-            type: str
-            choices: [required, optional]
-          methods:
-            description: IANA key exchange method IDs (36 is ML-KEM-768).
-            type: list
-            elements: int
-      phase2_additional_key_exchanges:
-        description:
-          - Additional key exchanges in phase 2 (RFC 9370, IKEv2 only).
-        type: list
-        elements: dict
-        suboptions:
-          round:
-            description: The round, 1-7, unique.
-            type: int
-            required: true
-          requirement:
-            description: Whether the round is required.
-            type: str
-            choices: [required, optional]
-          methods:
-            description: IANA key exchange method IDs.
-            type: list
-            elements: int
   return_secrets:
     description:
       - Return the pre-shared keys (in RV(tunnels) and RV(vpn_connection)) and the
@@ -330,6 +152,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - amazon.aws.tags
+  - sitevpn.aws.tunnel_options
 """
 
 EXAMPLES = r"""
@@ -461,28 +284,33 @@ tunnels:
 from ansible.module_utils import basic
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options as spec
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import current_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import match_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import psk_storage
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_connection
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import tunnel_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidr
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import current_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import match_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import psk_storage
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import remove_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 
 
 def validation_errors(p):
     """Every input problem as (field, message); pure, so unit tests call it directly."""
     errors = []
     try:
-        spec.validate_tunnel_options(p.get("tunnel_options"))
-    except spec.TunnelOptionError as e:
+        validate_tunnel_options(p.get("tunnel_options"))
+    except TunnelOptionError as e:
         errors.extend(e.errors)
     for field, version in (
         ("local_ipv4_network_cidr", 4),
@@ -594,7 +422,7 @@ def existing_errors(p, existing):
         except ValueError:
             pairs = []  # ensure_vpn_connection reports it
         for idx, entry, tunnel in pairs:
-            errors.extend(spec.tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
+            errors.extend(tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
     return errors
 
 
@@ -622,10 +450,42 @@ def tunnel_option_argument_errors(entries):
 
 def tunnel_options_argument_spec():
     """The spec's tunnel_options option; names with "key" in them are not secrets unless it says so."""
-    option = spec.module_argument_spec()
+    option = module_argument_spec()
     for sub in option["options"].values():
         sub.setdefault("no_log", False)
     return option
+
+
+def run(module):
+    """Find, create, change or delete the connection; raises what main() turns into a failure."""
+    p = module.params
+    client = module.client("ec2")
+
+    existing = find_vpn_connection(
+        client,
+        vpn_connection_id=p["vpn_connection_id"],
+        customer_gateway_id=p["customer_gateway_id"],
+        vpn_gateway_id=p["vpn_gateway_id"],
+        transit_gateway_id=p["transit_gateway_id"],
+        name=p["name"],
+    )
+    if p["state"] == "absent":
+        changed, diff = remove_vpn_connection(client, module, existing)
+        conn_id = existing["VpnConnectionId"] if existing else None
+        module.exit_json(changed=changed, vpn_connection_id=conn_id, diff=diff)
+
+    if not existing:
+        if p["vpn_connection_id"]:
+            module.fail_json(msg=f"vpn_connection_id: {p['vpn_connection_id']} does not exist")
+        if not (p["vpn_gateway_id"] or p["transit_gateway_id"]):
+            module.fail_json(
+                msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
+                field="vpn_gateway_id",
+            )
+    validate_against(module, existing)
+    changed, connection, diff = ensure_vpn_connection(client, module, existing)
+    result = vpn_connection_result(connection, p["return_secrets"])
+    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
 
 
 def main():
@@ -671,35 +531,12 @@ def main():
     if entry_errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in entry_errors), field=entry_errors[0][0])
     validate(module)
-    p = module.params
-    client = module.client("ec2")
-
-    existing = find_vpn_connection(
-        client,
-        module,
-        vpn_connection_id=p["vpn_connection_id"],
-        customer_gateway_id=p["customer_gateway_id"],
-        vpn_gateway_id=p["vpn_gateway_id"],
-        transit_gateway_id=p["transit_gateway_id"],
-        name=p["name"],
-    )
-    if p["state"] == "absent":
-        changed, diff = remove_vpn_connection(client, module, existing)
-        conn_id = existing["VpnConnectionId"] if existing else None
-        module.exit_json(changed=changed, vpn_connection_id=conn_id, diff=diff)
-
-    if not existing:
-        if p["vpn_connection_id"]:
-            module.fail_json(msg=f"vpn_connection_id: {p['vpn_connection_id']} does not exist")
-        if not (p["vpn_gateway_id"] or p["transit_gateway_id"]):
-            module.fail_json(
-                msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
-                field="vpn_gateway_id",
-            )
-    validate_against(module, existing)
-    changed, connection, diff = ensure_vpn_connection(client, module, existing)
-    result = vpn_connection_result(connection, p["return_secrets"])
-    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+    try:
+        run(module)
+    except VpnError as e:
+        module.fail_json(msg=e.message, **e.details)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vpn_connection_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 
 
 def main():

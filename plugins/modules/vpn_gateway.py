@@ -159,15 +159,17 @@ route_table_ids:
   sample: [rtb-0123456789abcdef0]
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_vpn_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_vpn_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import remove_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import vgw_attached_vpc
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import remove_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import vgw_attached_vpc
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
 
@@ -187,33 +189,13 @@ def validate(module: AnsibleAWSModule) -> None:
         )
 
 
-def main():
-    argument_spec = dict(
-        vpn_gateway_id=dict(type="str"),
-        name=dict(type="str"),
-        amazon_side_asn=dict(type="int"),
-        type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
-        vpc_id=dict(type="str"),
-        route_table_ids=dict(type="list", elements="str"),
-        purge_route_tables=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=320),
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")],
-    )
-    validate(module)
+def run(module):
+    """Find, create, attach, propagate or delete the gateway; raises what main() turns into a failure."""
     p = module.params
     client = module.client("ec2")
 
     existing = find_vpn_gateway(
         client,
-        module,
         vpn_gateway_id=p["vpn_gateway_id"],
         name=p["name"],
         tags=p["tags"],
@@ -221,7 +203,7 @@ def main():
         vpc_id=p["vpc_id"],
     )
     if p["state"] == "absent":
-        users = connections_using(client, module, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
+        users = connections_using(client, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
         if users:
             module.fail_json(
                 msg=f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first",
@@ -245,6 +227,35 @@ def main():
     if p["route_table_ids"] is not None:
         result["route_table_ids"] = diff["after"].get("route_table_ids", [])
     module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        vpn_gateway_id=dict(type="str"),
+        name=dict(type="str"),
+        amazon_side_asn=dict(type="int"),
+        type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
+        vpc_id=dict(type="str"),
+        route_table_ids=dict(type="list", elements="str"),
+        purge_route_tables=dict(type="bool", default=True),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=320),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")],
+    )
+    validate(module)
+    try:
+        run(module)
+    except VpnError as e:
+        module.fail_json(msg=e.message, **e.details)
+    except AnsibleEC2Error as e:
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

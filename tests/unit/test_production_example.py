@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_options, validation
+from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_option_validation, validation
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "inventories" / "production.example"
@@ -63,7 +63,7 @@ def test_tunnel_options_example_is_valid():
             assert "{{ vault_" in tunnel.get("pre_shared_key", "{{ vault_"), "pre-shared keys come from the vault"
         # the vault's keys stand in as a valid key: the rest must pass the module's own rules
         resolved = [dict(t, pre_shared_key="example_key_1") if "pre_shared_key" in t else t for t in options]
-        tunnel_options.validate_tunnel_options(resolved, name="sitevpn_tunnel_options")
+        tunnel_option_validation.validate_tunnel_options(resolved, name="sitevpn_tunnel_options")
 
 
 def test_group_vars_are_aws_not_lab():

@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.sitevpn.aws.plugins.module_utils import tunnel_plan as tp
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import default_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import default_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import TunnelPlanError
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels

@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""VPN connections: find one, create it, apply its change set tunnel by tunnel, delete it, and
+the module's result (no pre-shared keys unless asked).
+
+Errors are raised (``VpnError`` for a request to refuse, ``AnsibleEC2Error`` from AWS); the module decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Dict
+from typing import Optional
+from typing import Tuple
+
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VPN_LIVE_STATES
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_vpn_connection_route
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection_route
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_tunnel_options
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_secrets
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import to_api
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import create_vpn_connection_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import current_tunnels
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import key_changes
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import mark_key_changes
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import planned_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+
+
+def find_vpn_connection(
+    client,
+    vpn_connection_id=None,
+    customer_gateway_id=None,
+    vpn_gateway_id=None,
+    transit_gateway_id=None,
+    name=None,
+) -> Optional[Dict[str, Any]]:
+    """By id; else the live connection between this customer gateway and this VGW/TGW."""
+    params: Dict[str, Any] = {}
+    filters: Dict[str, Any] = {"state": list(VPN_LIVE_STATES)}
+    if vpn_connection_id:
+        params["VpnConnectionIds"] = [vpn_connection_id]
+    else:
+        if not customer_gateway_id:
+            raise VpnError("customer_gateway_id (or vpn_connection_id) is needed to find the VPN connection")
+        filters["customer-gateway-id"] = customer_gateway_id
+        if vpn_gateway_id:
+            filters["vpn-gateway-id"] = vpn_gateway_id
+        if transit_gateway_id:
+            filters["transit-gateway-id"] = transit_gateway_id
+    params["Filters"] = ansible_dict_to_boto3_filter_list(filters)
+    connections = describe_vpn_connections(client, **params)
+
+    def wanted(c):
+        if c.get("State") not in VPN_LIVE_STATES:
+            return False
+        if vpn_connection_id:
+            return c.get("VpnConnectionId") == vpn_connection_id
+        return (
+            c.get("CustomerGatewayId") == customer_gateway_id
+            and (not vpn_gateway_id or c.get("VpnGatewayId") == vpn_gateway_id)
+            and (not transit_gateway_id or c.get("TransitGatewayId") == transit_gateway_id)
+        )
+
+    matches = [c for c in connections if wanted(c)]
+    if len(matches) > 1 and name is not None:
+        matches = [c for c in matches if tags_of(c).get("Name") == name] or matches
+    if len(matches) > 1:
+        ids = ", ".join(sorted(c["VpnConnectionId"] for c in matches))
+        raise VpnError(f"Several VPN connections match ({ids}); give vpn_connection_id or a distinct name")
+    return matches[0] if matches else None
+
+
+def _describe_one(client, vpn_connection_id: str) -> Dict[str, Any]:
+    found = describe_vpn_connections(client, VpnConnectionIds=[vpn_connection_id])
+    if not found:
+        raise VpnError(f"VPN connection {vpn_connection_id} disappeared")
+    return found[0]
+
+
+def _wait_available(client, module, vpn_connection_id: str) -> None:
+    wait_for(
+        client, "vpn_connection_available", module.params["wait_timeout"], VpnConnectionIds=[vpn_connection_id]
+    )
+
+
+def ensure_vpn_connection(
+    client, module, existing: Optional[Dict[str, Any]]
+) -> Tuple[bool, Dict[str, Any], Dict[str, Any]]:
+    p = module.params
+    tags = desired_tags(p.get("tags"), p.get("name"))
+    wait = p.get("wait")
+    if not existing:
+        for idx, entry in enumerate(p.get("tunnel_options") or []):
+            if entry.get("outside_ip_address"):
+                raise VpnError(
+                    f"tunnel_options[{idx + 1}].outside_ip_address: no VPN connection exists yet, and AWS assigns outside IPs at creation"
+                )
+        api = create_vpn_connection_params(p, tags)
+        routes = sorted(set(p.get("routes") or []))
+        after = {
+            "vpn_connection_id": None,
+            "customer_gateway_id": api["CustomerGatewayId"],
+            "vpn_gateway_id": api.get("VpnGatewayId"),
+            "transit_gateway_id": api.get("TransitGatewayId"),
+            "static_routes_only": bool(p.get("static_routes_only")),
+            "routes": routes,
+            "tunnels": [redact_secrets(with_defaults(tunnel_fields(t))) for t in p.get("tunnel_options") or []],
+            "tags": tags or {},
+        }
+        if module.check_mode:
+            return True, {}, {"before": {}, "after": after}
+        created = create_vpn_connection(client, **api)
+        for cidr in routes:
+            create_vpn_connection_route(client, created["VpnConnectionId"], cidr)
+        conn_id = created["VpnConnectionId"]
+        if wait:
+            _wait_available(client, module, conn_id)
+        connection = _describe_one(client, conn_id)
+        return True, connection, {"before": {}, "after": vpn_view(connection)}
+
+    conn_id = existing["VpnConnectionId"]
+    change_set = vpn_connection_changes(p, existing)
+    if change_set["errors"]:
+        raise VpnError("; ".join(change_set["errors"]), vpn_connection_id=conn_id)
+
+    changed = False
+    before = vpn_view(existing)
+    if any(change_set[k] for k in ("target", "connection_options", "tunnels", "psk_storage", "routes_add", "routes_remove")):
+        changed = True
+    tag_changed, after_tags = ensure_tags(client, module, existing, conn_id, tags, p["purge_tags"])
+    changed |= tag_changed
+
+    if module.check_mode or not changed:
+        after = planned_view(before, change_set, after_tags)
+        return (
+            changed,
+            dict(existing, Tags=[{"Key": k, "Value": v} for k, v in after_tags.items()]),
+            {"before": before, "after": after},
+        )
+
+    if change_set["target"]:
+        modify_vpn_connection(client, conn_id, **change_set["target"])
+        _wait_available(client, module, conn_id)
+    for cidr in change_set["routes_add"]:
+        create_vpn_connection_route(client, conn_id, cidr)
+    for cidr in change_set["routes_remove"]:
+        delete_vpn_connection_route(client, conn_id, cidr)
+    if change_set["connection_options"]:
+        if existing.get("State") != "available":
+            _wait_available(client, module, conn_id)
+        modify_vpn_connection_options(client, conn_id, **change_set["connection_options"])
+        if wait or change_set["tunnels"] or change_set["psk_storage"]:
+            _wait_available(client, module, conn_id)
+    per_tunnel = change_set["tunnels"]
+    if change_set["psk_storage"]:
+        # Moving the PSKs is a per-tunnel modification: every tunnel gets one.
+        touched = {ip for ip, dummy in per_tunnel}
+        per_tunnel = per_tunnel + [
+            (t["outside_ip_address"], {})
+            for t in current_tunnels(existing)
+            if t["outside_ip_address"] not in touched
+        ]
+    # Known available: the describe said so, or the wait after the options change did.
+    available = existing.get("State") == "available"
+    for outside_ip, changes in per_tunnel:
+        # One tunnel at a time, the other keeps carrying traffic: AWS refuses a second
+        # modification before the connection is available again anyway.
+        if not available:
+            _wait_available(client, module, conn_id)
+        available = False
+        desired = {field: want for field, (dummy, want) in changes.items()}
+        extra = {"PreSharedKeyStorage": change_set["psk_storage"]} if change_set["psk_storage"] else {}
+        modify_vpn_tunnel_options(
+            client, conn_id, outside_ip, TunnelOptions=to_api(desired, modify=True), **extra
+        )
+    if per_tunnel and wait:
+        _wait_available(client, module, conn_id)
+    connection = _describe_one(client, conn_id)
+    return True, connection, {"before": before, "after": mark_key_changes(vpn_view(connection), key_changes(change_set))}
+
+
+def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
+    if not existing:
+        return False, {"before": {}, "after": {}}
+    diff = {"before": vpn_view(existing), "after": {}}
+    if module.check_mode:
+        return True, diff
+    delete_vpn_connection(client, existing["VpnConnectionId"])
+    if module.params.get("wait"):
+        wait_for(
+            client,
+            "vpn_connection_deleted",
+            module.params["wait_timeout"],
+            VpnConnectionIds=[existing["VpnConnectionId"]],
+        )
+    return True, diff
+
+
+def vpn_connection_result(connection: Dict[str, Any], return_secrets: bool = False) -> Dict[str, Any]:
+    """The module's return: the connection in snake_case plus the merged ``tunnels``.
+
+    Without return_secrets the PSKs are removed everywhere, and the CustomerGatewayConfiguration
+    XML (which carries them) is left out: ``tunnels`` has everything it holds.
+    """
+    if not connection:
+        return {"vpn_connection": {}, "tunnels": []}
+    tunnels = merge_tunnels(connection)
+    raw = dict(connection)
+    if not return_secrets:
+        raw.pop("CustomerGatewayConfiguration", None)
+    result = snake_resource(raw)
+    if not return_secrets:
+        result = redact_secrets(result)
+        tunnels = redact_secrets(tunnels)
+    return {"vpn_connection": result, "tunnels": tunnels}
