@@ -87,7 +87,7 @@ def test_chain_down_and_restore_from_aws_records(lab, tmp_path, record_property)
     # Restore: the alarm back to OK, its OK action, the Lambda's recovery record.
     since = time.time()
     lab.telemetry(ip1, "UP")
-    up = chain(lab, tmp_path, "restore", since, vpn_id, ip1)
+    up = chain(lab, tmp_path, "restore", since, vpn_id, ip1, {"failover_test_onprem_events": False})  # the lab inventory asks for it
     assert list(up) == ["alarm OK", "SNS notification (OK)", "Lambda recovery record"]
     assert all(s["ok"] for s in up.values()), up
     assert 0 < up["alarm OK"]["seconds"] <= up["SNS notification (OK)"]["seconds"] <= up["Lambda recovery record"]["seconds"] < 30, up
