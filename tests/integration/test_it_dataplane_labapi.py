@@ -48,8 +48,9 @@ def aws_lab(tmp_path_factory):
             device.add_site(st, "site1", "203.0.113.10", "172.16.0.0/16")
         # the device from the collection's tunnel plan, as roles/strongswan will render it
         described = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]
+        # tunnel 1 preferred on the site's side too, as inventories/lab asks (sitevpn_local_preference_primary)
         plan = build_tunnel_plan(described, {"name": "site1", "site_prefixes": ["172.16.0.0/16"],
-                                             "vpc_prefixes": ["10.0.0.0/16"]})
+                                             "vpc_prefixes": ["10.0.0.0/16"], "local_preference_primary": 200})
         device.configure_and_wait(sd, "site1", device.conn_from_plan(plan))
         yield {"api": api, "ec2": ec2, "vpn": vpn, "rt": rt, "sd": sd}
     finally:
