@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import threading
 
+from moto.cloudwatch.models import CloudWatchBackend
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.vpn_connections import VPNConnection
 from moto.ec2.models.vpn_gateway import VpnGatewayBackend
 from moto.ec2.responses import EC2Response
 
-from lab.api import cloudwatch, notify
+from lab.api import notify
+from lab.api.cloudwatch import models as cloudwatch_models
+from lab.api.cloudwatch import urls as cloudwatch_urls
 from lab.api.ec2_vpn import gateways, serialize, urls
 
 _lock = threading.Lock()
@@ -54,6 +58,16 @@ def _install_ec2_vpn() -> None:
         setattr(EC2Response, name, func)
 
 
+def _install_cloudwatch() -> None:
+    # alarms that evaluate and keep history (lab/api/cloudwatch/models.py says what changes)
+    CloudWatchBackend.put_metric_alarm = cloudwatch_models.wrap_put_metric_alarm(CloudWatchBackend.put_metric_alarm)
+    CloudWatchBackend.put_metric_data = cloudwatch_models.wrap_put_metric_data(CloudWatchBackend.put_metric_data)
+    CloudWatchBackend.set_alarm_state = cloudwatch_models.wrap_set_alarm_state(CloudWatchBackend.set_alarm_state)
+
+    for name, func in cloudwatch_urls.ACTIONS.items():
+        setattr(CloudWatchResponse, name, func)
+
+
 def install() -> None:
     """Apply every patch. Idempotent; call before the first request."""
     global _installed
@@ -61,6 +75,6 @@ def install() -> None:
         if _installed:
             return
         _install_ec2_vpn()
-        cloudwatch.install()
+        _install_cloudwatch()
         notify.install()
         _installed = True
