@@ -254,7 +254,7 @@ def _series(backend: Any, namespace: str, name: str) -> list[Any]:
 
 
 def wrap_put_metric_alarm(put_metric_alarm: Any) -> Any:
-    """CloudWatchBackend.put_metric_alarm, wrapped."""
+    """CloudWatchBackend.put_metric_alarm: a new alarm starts in INSUFFICIENT_DATA; an update keeps state and history."""
 
     def patched_put_metric_alarm(self: Any, *args: Any, **kwargs: Any) -> Any:
         with LOCK:
@@ -285,7 +285,7 @@ def wrap_put_metric_alarm(put_metric_alarm: Any) -> Any:
 
 
 def wrap_put_metric_data(put_metric_data: Any) -> Any:
-    """CloudWatchBackend.put_metric_data, wrapped."""
+    """CloudWatchBackend.put_metric_data: index the new datapoints, evaluate the alarms they feed."""
 
     def patched_put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
         received = time.time()
@@ -306,7 +306,7 @@ def wrap_put_metric_data(put_metric_data: Any) -> Any:
 
 
 def wrap_set_alarm_state(set_alarm_state: Any) -> Any:
-    """CloudWatchBackend.set_alarm_state, wrapped."""
+    """CloudWatchBackend.set_alarm_state: history and actions on a change; next evaluation a period later."""
 
     def patched_set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, state_value: str) -> None:
         with LOCK:
