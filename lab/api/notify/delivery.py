@@ -95,9 +95,11 @@ def invoke_arn(function_arn: str, event: Any, source: str) -> threading.Thread |
 
 
 def sns_lambda_event(subscription: Any, message: str, message_id: str, subject: str | None, attributes: Any) -> dict[str, Any]:
+    """The event a lambda subscription hands its function (moto's has placeholder fields)."""
     attrs = {}
     for key, value in (attributes or {}).items():
-        attrs[key] = {"Type": value.get("Type"), "Value": records.json_default(value.get("Value")) if isinstance(value.get("Value"), bytes) else value.get("Value")}
+        raw = value.get("Value")
+        attrs[key] = {"Type": value.get("Type"), "Value": records.json_default(raw) if isinstance(raw, bytes) else raw}
     return {
         "Records": [
             {
