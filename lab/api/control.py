@@ -27,7 +27,7 @@ def reset_all(log: RequestLog, faults: Faults) -> None:
     """moto's reset plus every piece of lab state."""
     from moto.moto_api._internal.models import moto_api_backend
 
-    with cloudwatch._lock:
+    with cloudwatch.LOCK:
         moto_api_backend.reset()
     ec2_vpn.reset()
     cloudwatch.reset()
@@ -123,7 +123,7 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
     @app.post("/alarms/evaluate")
     def evaluate_alarms() -> Any:
         """Evaluate every alarm now (tests and demos need not wait for the next tick)."""
-        for backend in cloudwatch._backends():
+        for backend in cloudwatch.all_backends():
             for alarm in list(backend.alarms.values()):
                 alarm.lab_next_eval = 0.0
         return jsonify({"changed": cloudwatch.tick()})

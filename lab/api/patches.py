@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import threading
 
+from moto.awslambda.models import LambdaFunction
+from moto.cloudwatch.models import CloudWatchBackend
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.vpn_connections import VPNConnection
 from moto.ec2.models.vpn_gateway import VpnGatewayBackend
 from moto.ec2.responses import EC2Response
+from moto.events.models import Rule
+from moto.sns.models import Subscription, Topic
 
-from lab.api import cloudwatch, notify
+from lab.api.cloudwatch import models as cloudwatch_models
+from lab.api.cloudwatch import urls as cloudwatch_urls
 from lab.api.ec2_vpn import gateways, serialize, urls
+from lab.api.notify import models as notify_models
 
 _lock = threading.Lock()
 _installed = False
@@ -54,6 +61,25 @@ def _install_ec2_vpn() -> None:
         setattr(EC2Response, name, func)
 
 
+def _install_cloudwatch() -> None:
+    # alarms that evaluate and keep history (lab/api/cloudwatch/models.py says what changes)
+    CloudWatchBackend.put_metric_alarm = cloudwatch_models.wrap_put_metric_alarm(CloudWatchBackend.put_metric_alarm)
+    CloudWatchBackend.put_metric_data = cloudwatch_models.wrap_put_metric_data(CloudWatchBackend.put_metric_data)
+    CloudWatchBackend.set_alarm_state = cloudwatch_models.wrap_set_alarm_state(CloudWatchBackend.set_alarm_state)
+
+    for name, func in cloudwatch_urls.ACTIONS.items():
+        setattr(CloudWatchResponse, name, func)
+
+
+def _install_notify() -> None:
+    # deliveries the lab records, and Lambda functions run in-process (lab/api/notify/models.py)
+    Topic.publish = notify_models.wrap_topic_publish(Topic.publish)
+    Subscription.publish = notify_models.wrap_subscription_publish(Subscription.publish)
+    Rule.send_to_targets = notify_models.wrap_rule_send_to_targets(Rule.send_to_targets)
+    LambdaFunction.invoke = notify_models.invoke
+    LambdaFunction._invoke_lambda = notify_models.invoke_lambda
+
+
 def install() -> None:
     """Apply every patch. Idempotent; call before the first request."""
     global _installed
@@ -61,6 +87,6 @@ def install() -> None:
         if _installed:
             return
         _install_ec2_vpn()
-        cloudwatch.install()
-        notify.install()
+        _install_cloudwatch()
+        _install_notify()
         _installed = True

@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable
+
+from lab import polling
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -122,11 +123,4 @@ class LabAPI:
     @staticmethod
     def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
         """Poll until ``predicate()`` is truthy and return it; AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout} s")
-            time.sleep(interval)
+        return polling.wait_for(predicate, timeout, interval, lambda: AssertionError(f"condition not met within {timeout} s"))

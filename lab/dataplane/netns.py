@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from lab import polling
+
 from . import addressing as A
 from .state import State, proc_start_time
 
@@ -123,11 +125,4 @@ def spawn(state: State, key: str, ns: str | None, argv: list[str], log: Path,
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    return polling.wait_for(predicate, timeout, interval, lambda: LabError(f"timed out after {timeout:.0f}s waiting for {what}"))

@@ -26,7 +26,7 @@ IP1, IP2 = "198.51.100.11", "198.51.100.12"
 
 def alarm(state="ALARM", ip=IP1, when="2026-11-25T10:52:00.123+0000", name=None, metric="TunnelState", description=None,
           threshold=None):
-    """A CloudWatch alarm notification as the lab (lab/api/cloudwatch.py) and AWS send it."""
+    """A CloudWatch alarm notification as the lab (lab/api/cloudwatch/actions.py) and AWS send it."""
     dims = [{"value": VPN, "name": "VpnId"}]
     if ip:
         dims.append({"value": ip, "name": "TunnelIpAddress"})
