@@ -6,8 +6,9 @@ state is reached, so a generous bound costs nothing on a fast machine and keeps 
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
+
+from lab import polling
 
 # agent.run polls the lab API every second and reports telemetry on the same beat.
 AGENT_INTERVAL = 1.0
@@ -38,17 +39,13 @@ LAB_CONVERGED = 2 * TUNNEL_NEGOTIATED + BGP_CONNECT_RETRY
 def wait_until(predicate: Callable[[], Any], bound: float, what: str, *, interval: float = 0.2,
                seen: Callable[[], Any] | None = None) -> Any:
     """PREDICATE's first true value within BOUND seconds, or AssertionError saying what was seen."""
-    deadline = time.monotonic() + bound
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            last = ""
-            if seen is not None:
-                try:
-                    last = f"; last seen: {seen()!r}"[:2000]
-                except Exception as exc:  # pylint: disable=broad-exception-caught  # the report must not hide the timeout
-                    last = f"; could not read the state: {exc}"
-            raise AssertionError(f"timed out after {bound:.0f}s waiting for {what}{last}")
-        time.sleep(interval)
+    def timed_out() -> AssertionError:
+        last = ""
+        if seen is not None:
+            try:
+                last = f"; last seen: {seen()!r}"[:2000]
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # the report must not hide the timeout
+                last = f"; could not read the state: {exc}"
+        return AssertionError(f"timed out after {bound:.0f}s waiting for {what}{last}")
+
+    return polling.wait_for(predicate, bound, interval, timed_out)
