@@ -249,6 +249,8 @@ def test_mtu_and_mss_clamp_on_tunnel_interfaces(lab_env):
             link = netns(dev, "ip", "-o", "link", "show", "dev", f"vti{i}").stdout
             assert " mtu 1422 " in link, link
         rules = netns(dev, "nft", "list", "chain", "ip", "sitevpn_strongswan", "mss").stdout
+        # nftables 1.0 (Debian 12) prints the SYN match as "syn / syn,rst", 1.1 (Debian 13) as "& (syn | rst) == syn"
+        rules = rules.replace("tcp flags & (syn | rst) == syn", "tcp flags syn / syn,rst")
         for i in (1, 2):
             for d in ("oifname", "iifname"):
                 assert f'{d} "vti{i}" tcp flags syn / syn,rst tcp option maxseg size set 1379' in rules, rules
