@@ -216,7 +216,8 @@ def test_installed_provision_playbook_builds_two_sites_without_root(workdir, ins
     from lab.api.testing import LabAPI  # the lab's own client, reading what the user's run built
 
     ec2 = LabAPI(user_lab_api).client("ec2")
-    conns = [c for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] == "available"]
+    # a connection is pending for a moment after its create (the lab's state delay): both count
+    conns = [c for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] in ("pending", "available")]
     cgws = {c["CustomerGatewayId"]: c for c in ec2.describe_customer_gateways()["CustomerGateways"]}
     assert sorted(cgws[c["CustomerGatewayId"]]["IpAddress"] for c in conns) == ["198.51.100.10", "198.51.100.20"]
     static = {cgws[c["CustomerGatewayId"]]["IpAddress"]: c["Options"].get("StaticRoutesOnly") for c in conns}
