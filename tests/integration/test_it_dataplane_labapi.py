@@ -111,8 +111,10 @@ def test_deleted_connection_is_torn_down(aws_lab):
     gw_ns = {g["ns"] for g in st.data["edge"]["gateways"].values()}
     assert len(edge_ns) == 2 and len(gw_ns) == 1
     aws_lab["ec2"].delete_vpn_connection(VpnConnectionId=aws_lab["vpn"])
-    wait(lambda: not (edge_ns | gw_ns) & existing_namespaces(), bounds.TUNNEL_NEGOTIATED, "the AWS end of the deleted VPN gone")
-    assert not state.read(aws_lab["sd"]).data["edge"]["tunnels"]
+    # the agent deletes the namespaces, then records it: wait for both
+    wait(lambda: not (edge_ns | gw_ns) & existing_namespaces() and not state.read(aws_lab["sd"]).data["edge"]["tunnels"],
+         bounds.TUNNEL_NEGOTIATED, "the AWS end of the deleted VPN gone (namespaces and the lab's record)",
+         seen=lambda: sorted((edge_ns | gw_ns) & existing_namespaces()))
 
 
 def test_lab_down(aws_lab):
