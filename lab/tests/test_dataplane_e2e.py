@@ -101,12 +101,16 @@ def test_bgp_site_end_to_end(env):
     wait(lambda: api.bgp_routes.get("vpn-bgp") == ["172.16.0.0/16"], bounds.BGP_ESTABLISHED, "site prefix reported to the lab API")
     peers = frr.bgp_neighbors(dev["ns"])
     assert {p: v["state"] for p, v in peers.items()} == {"169.254.10.1": "Established", "169.254.11.1": "Established"}
-    # VPC prefix learned over both tunnels, tunnel 1 best (local-preference 200)
-    assert frr.best_path_via(dev["ns"], "10.0.0.0/16") == "169.254.10.1"
+    # VPC prefix learned over both tunnels, tunnel 1 best (local-preference 200); the VGW's
+    # UPDATE towards the device may trail the device's UPDATE towards the VGW
+    wait(lambda: frr.best_path_via(dev["ns"], "10.0.0.0/16") == "169.254.10.1", bounds.BGP_ESTABLISHED,
+         "device's best path to the VPC via tunnel 1",
+         seen=lambda: frr.vtysh_json(dev["ns"], "show bgp ipv4 unicast 10.0.0.0/16"))
     assert route_dev(dev["ns"], "10.0.0.10") == "vti1"
     # and the VGW sends return traffic over tunnel 1 too (tunnel 2 is prepended)
     vgw = env["st"]().data["edge"]["gateways"]["vgw-lab1"]["ns"]
-    assert frr.best_path_via(vgw, "172.16.0.0/16") == "169.254.10.2"
+    wait(lambda: frr.best_path_via(vgw, "172.16.0.0/16") == "169.254.10.2", bounds.BGP_ESTABLISHED,
+         "VGW's best path to the site via tunnel 1")
     reach(dev["lan_host"], "10.0.0.10")
     # real packets: ESP bytes grow on tunnel 1's AWS end only
     before = {ip: strongswan.tunnel_status(Path(edge_box(env, ip)["dir"]))
