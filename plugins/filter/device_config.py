@@ -12,6 +12,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import junos
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import redact
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import secrets_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.fortios import merge_router_bgp
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import config_text
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
@@ -44,19 +47,43 @@ def fortios_bgp_merge(current, rendered):
         raise AnsibleFilterError(f"fortios_bgp_merge: {e}") from e
 
 
-def device_taken_ids(facts, device_type, vpn_connection_id, existing=None):
+def device_taken_ids(facts, device_type, vpn_connection_id, existing=None, rendered=None):
     """The IDs the device uses for other configuration, from the vendor's facts, with ``existing``."""
     facts = facts or {}
     if device_type == "cisco_ios":
-        found = cisco_ios.taken_ids(facts.get("interfaces"), vpn_connection_id)
+        found = cisco_ios.taken_ids(facts.get("interfaces"), vpn_connection_id, facts.get("running_config"), rendered)
+    elif device_type == "junos":
+        found = junos.taken_ids(facts.get("configuration"), vpn_connection_id)
     elif device_type == "fortios":
         found = fortios.taken_ids(facts.get("firewall_policy"), facts.get("router_static"), vpn_connection_id)
     else:
-        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} (cisco_ios, fortios)")
+        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} (cisco_ios, junos, fortios)")
     merged = {k: list(v) for k, v in (existing or {}).items()}
     for key, ids in found.items():
-        merged[key] = merged.get(key, []) + [i for i in ids if i not in merged.get(key, [])]
+        if ids or key in merged:
+            merged[key] = merged.get(key, []) + [i for i in ids if i not in merged.get(key, [])]
     return merged
+
+
+def device_redact(message, *holders):
+    """``message`` with every pre-shared key of ``holders`` (connections, plans, renderings) and
+    every key a device command echoes replaced by ********."""
+    secrets = []
+    for holder in holders:
+        secrets += secrets_of(holder)
+    return redact(message, secrets)
+
+
+def device_failure(result):
+    """What failed in a task result (``ansible_failed_result``): its message, or per failed loop item
+    the item's label and message.  Not redacted: pipe it into device_redact."""
+    if not isinstance(result, dict):
+        return str(result)
+    if isinstance(result.get("results"), list):
+        failed = [r for r in result["results"] if isinstance(r, dict) and r.get("failed")]
+        if failed:
+            return "; ".join(f"{r.get('_ansible_item_label', r.get('item'))}: {r.get('msg') or r.get('stderr') or 'failed'}" for r in failed)
+    return str(result.get("msg") or result.get("stderr") or "failed")
 
 
 def parse_device_status(outputs, device_type, tunnels):
@@ -74,5 +101,7 @@ class FilterModule:
             "device_config_text": device_config_text,
             "fortios_bgp_merge": fortios_bgp_merge,
             "device_taken_ids": device_taken_ids,
+            "device_redact": device_redact,
+            "device_failure": device_failure,
             "parse_device_status": parse_device_status,
         }

@@ -14,7 +14,13 @@
      "route_maps": [...],          # cisco.ios.ios_route_maps config (bgp; else [])
      "bgp_global": {...} | None,   # cisco.ios.ios_bgp_global config
      "bgp_address_family": {...} | None,   # cisco.ios.ios_bgp_address_family config
+     "tracking": [{"parents": [...], "lines": [...]}],   # ios_config (static: IP SLA and track)
      "static_routes": [...]}       # cisco.ios.ios_static_routes config (static; else [])
+
+A static connection tracks each tunnel as AWS's Cisco sample without BGP does (awsdocs
+amazon-vpc-network-administrator-guide, ``Cisco_NoBGP.md``): an IP SLA pings the AWS inside
+address through the tunnel, a track object follows it, and the VPC routes through a tunnel carry
+``track``, so a dead tunnel's routes leave the table and the other tunnel's take over.
 
 Lines are written the way ``show running-config`` prints them, so that ``ios_config`` (which
 compares line by line) finds them on the second run: a 128-bit AES key is not printed
@@ -22,9 +28,11 @@ compares line by line) finds them on the second run: a 128-bit AES key is not pr
 86400 s, isakmp ``hash sha``, replay window 64).
 
 Options: ``outside_interface`` (required), ``local_address``, ``tunnel_interface_start`` (1),
-``isakmp_priority_start`` (100), ``os_version`` (the IOS-XE release, e.g. ``17.12.1``; unknown is
+``isakmp_priority_start`` (100), ``ip_sla_start`` (100: IP SLA and track numbers of a static
+connection, one per tunnel), ``os_version`` (the IOS-XE release, e.g. ``17.12.1``; unknown is
 rendered for the newest), ``existing`` (``{"interfaces": [...], "isakmp_policies": [...]}``:
-what the device has that sitevpn.aws did not create; taken names are refused).
+``"ip_slas": [...]``, ``"tracks": [...]``: what the device has that sitevpn.aws did not create;
+taken names and numbers are refused).
 """
 
 from __future__ import annotations
@@ -52,6 +60,10 @@ IKEV2_SA_LIFETIME_DEFAULT = 86400
 ISAKMP_LIFETIME_DEFAULT = 86400
 REPLAY_WINDOW_DEFAULT = 64
 ISAKMP_HASH_DEFAULT = "sha"
+
+# AWS's Cisco sample without BGP: probe every 5 s, an answer within 1000 ms.
+SLA_TIMEOUT_MS = 1000
+SLA_FREQUENCY_S = 5
 
 
 def excluded_groups(os_version):
@@ -180,16 +192,33 @@ def _bgp(plan, out, names):
     out["bgp_address_family"] = {"as_number": asn, "address_family": [{"afi": "ipv4", "neighbors": af_neighbors, "networks": networks}]}
 
 
+def _tracking(t, ifname, number, options):
+    """IP SLA probe of the AWS inside address through the tunnel and its track object."""
+    refuse_taken(options, "ip_slas", number, "ip_sla_start")
+    refuse_taken(options, "tracks", number, "ip_sla_start")
+    return [
+        {"parents": [f"ip sla {number}"], "lines": [
+            f"icmp-echo {t['peer_inside_ip']} source-interface {ifname}",
+            f"timeout {SLA_TIMEOUT_MS}",
+            f"frequency {SLA_FREQUENCY_S}",
+        ]},
+        {"parents": [], "lines": [f"ip sla schedule {number} life forever start-time now"]},
+        {"parents": [], "lines": [f"track {number} ip sla {number} reachability"]},
+    ]
+
+
 def render(plan, options=None):
     options = dict(options or {})
     local = check_common(plan, options)
     start = int_option(options, "tunnel_interface_start", 1)
     prio = int_option(options, "isakmp_priority_start", 100)
+    sla = int_option(options, "ip_sla_start", 100)
     excluded = excluded_groups(options.get("os_version"))
     short = short_id(plan).upper()
     outside = options["outside_interface"]
     out = {"platform": "cisco_ios", "crypto": [], "tunnel_interfaces": [], "interfaces": [], "l3_interfaces": [],
-           "prefix_lists": [], "route_maps": [], "bgp_global": None, "bgp_address_family": None, "static_routes": []}
+           "prefix_lists": [], "route_maps": [], "bgp_global": None, "bgp_address_family": None, "tracking": [],
+           "static_routes": []}
     names, ifnames, ikev2_proposals = [], [], []
     for n, t in enumerate(plan["tunnels"]):
         tr = translate_tunnel(t, "cisco_ios", excluded)
@@ -225,28 +254,76 @@ def render(plan, options=None):
     if plan["routing"] == "bgp":
         _bgp(plan, out, names)
     else:
-        routes = [{"dest": prefix, "next_hops": [{"interface": ifname, "distance_metric": t["preference"]["route_metric"]}
-                                                 for t, ifname in zip(plan["tunnels"], ifnames)]}
+        tracks = [sla + n for n in range(len(ifnames))]
+        for t, ifname, number in zip(plan["tunnels"], ifnames, tracks):
+            out["tracking"] += _tracking(t, ifname, number, options)
+        routes = [{"dest": prefix, "next_hops": [{"interface": ifname, "distance_metric": t["preference"]["route_metric"], "track": number}
+                                                 for t, ifname, number in zip(plan["tunnels"], ifnames, tracks)]}
                   for prefix in plan["vpc_prefixes"]]
         if routes:
             out["static_routes"] = [{"address_families": [{"afi": "ipv4", "routes": routes}]}]
     return out
 
 
-def taken_ids(interfaces, vpn_connection_id):
-    """``existing`` from ios_interfaces' ``gathered`` list: the Tunnel interfaces not described
-    with this connection's ID (the description the role gives its own)."""
+def _running_blocks(running_config):
+    """``{top-level line: [its indented lines]}`` of a ``show running-config``."""
+    blocks, current = {}, None
+    for raw in str(running_config or "").splitlines():
+        if not raw.strip() or raw.strip() == "!":
+            continue
+        if raw[0] in " \t":
+            if current is not None:
+                blocks[current].append(raw.strip())
+            continue
+        current = raw.rstrip()
+        blocks.setdefault(current, [])
+    return blocks
+
+
+# Numbered objects of the rendering: the running config's header, the ``existing`` kind
+_NUMBERED = (("crypto isakmp policy ", "isakmp_policies"), ("ip sla ", "ip_slas"), ("track ", "tracks"))
+
+
+def _numbered(header):
+    for prefix, kind in _NUMBERED:
+        if header.startswith(prefix):
+            number = header[len(prefix):].split(" ", 1)[0]
+            if number.isdigit():
+                return kind, int(number)
+    return None, None
+
+
+def taken_ids(interfaces, vpn_connection_id, running_config=None, rendered=None):
+    """``existing`` from the device: the Tunnel interfaces of ios_interfaces' ``gathered`` list not
+    described with this connection's ID (the description the role gives its own), and the isakmp
+    policy, IP SLA and track numbers of ``running_config`` whose configuration is not what
+    ``rendered`` (the role's first rendering) puts there: numbers IOS shares with other
+    configuration, which a push would silently change."""
     names = [i.get("name", "") for i in interfaces or []
              if str(i.get("name", "")).startswith("Tunnel") and not str(i.get("description") or "").startswith(f"{vpn_connection_id} ")]
-    return {"interfaces": names}
+    out = {"interfaces": names, "isakmp_policies": [], "ip_slas": [], "tracks": []}
+    ours = {}
+    for block in (rendered or {}).get("crypto", []) + (rendered or {}).get("tracking", []):
+        header = " ".join(block["parents"]) if block["parents"] else block["lines"][0]
+        ours[header] = sorted(block["lines"]) if block["parents"] else []
+    for header, children in _running_blocks(running_config).items():
+        kind, number = _numbered(header)
+        if kind is None:
+            continue
+        # a track is one line; a policy or an SLA is ours when its lines are the ones we render
+        mine = header in ours if kind == "tracks" else ours.get(header) == sorted(children)
+        if not mine and number not in out[kind]:
+            out[kind].append(number)
+    return out
 
 
 def config_text(rendered):
     """The ios_config blocks as IOS configuration text (docs, golden files, `state: rendered`)."""
     lines = []
-    for block in rendered["crypto"] + rendered["tunnel_interfaces"]:
+    for block in rendered["crypto"] + rendered["tunnel_interfaces"] + rendered.get("tracking", []):
         for depth, parent in enumerate(block["parents"]):
             lines.append(" " * depth + parent)
         lines += [" " * len(block["parents"]) + line for line in block["lines"]]
-        lines.append("!")
+        if block["parents"]:
+            lines.append("!")
     return "\n".join(lines) + "\n"

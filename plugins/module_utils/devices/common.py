@@ -14,6 +14,7 @@ here changes its arguments.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
@@ -249,3 +250,37 @@ def taken(options, kind, ident):
 def refuse_taken(options, kind, ident, option):
     if taken(options, kind, ident):
         raise DeviceRenderError(option, f"{kind} {ident} already exists on the device and was not created by sitevpn.aws: choose another ({option})")
+
+
+REDACTED = "********"
+# How each platform prints a key in a command it echoes back in an error
+_KEY_FORMS = (
+    re.compile(r'((?:ascii-text|hexadecimal)\s+)"[^"]*"'),
+    re.compile(r"(pre-shared-key\s+(?:address\s+\S+\s+key\s+)?)(?!ascii-text|hexadecimal)(?:\d\s+)?\S+"),
+    re.compile(r"(psksecret\W+)[^\s,'\"}]+"),
+)
+
+
+def secrets_of(value):
+    """Every pre-shared key in a connection, a plan or a rendering (any depth, AWS's or our keys)."""
+    found = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in ("PreSharedKey", "pre_shared_key", "psksecret") and isinstance(v, str) and v:
+                found.append(v)
+            else:
+                found += secrets_of(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += secrets_of(v)
+    return found
+
+
+def redact(text, secrets=()):
+    """``text`` without the keys: each of ``secrets``, and whatever follows a key keyword."""
+    text = str(text)
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    for form in _KEY_FORMS:
+        text = form.sub(lambda m: m.group(1) + REDACTED, text)
+    return text

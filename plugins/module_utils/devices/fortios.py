@@ -8,12 +8,18 @@
     {"platform": "fortios",
      "phase1_interface": [...], "phase2_interface": [...], "system_interface": [...],
      "route_maps": [...], "router_bgp": {...} | None, "router_static": [...],
+     "link_monitor": [...],        # static: fortios_system_link_monitor, one per tunnel
      "firewall_policy": [...]}     # the fortinet.fortios module's own dict, one per object
 
 ``router_bgp`` holds only this connection's neighbors and networks.  ``fortios_router_bgp``
 replaces the whole BGP object (a PUT: fortinet/ansible-fortios issues #12, #85, #183), so the
 role reads the device's BGP first and pushes ``merge_router_bgp(current, rendered)``: the
 site's other neighbors and networks stay, and a device running another AS is refused.
+
+A static connection gets a link monitor per tunnel (ping of the AWS inside address through the
+tunnel interface, ``update-static-route``): a dead tunnel's static routes are withdrawn and the
+other tunnel's, at a lower priority, carry the traffic.  Tunnel 1's routes (the primary's route
+metric) have the lower priority and win while both are up.
 
 Options: ``outside_interface`` (required), ``local_address`` (sets the phase 1 ``local_gw``),
 ``vdom`` (``root``), ``lan_interface`` (``internal``), ``policy_id_start`` (1000),
@@ -68,7 +74,7 @@ def render(plan, options=None):
     seq = int_option(options, "static_seq_start", 1000)
     short = short_id(plan)
     out = {"platform": "fortios", "phase1_interface": [], "phase2_interface": [], "system_interface": [],
-           "route_maps": [], "router_bgp": None, "router_static": [], "firewall_policy": []}
+           "route_maps": [], "router_bgp": None, "router_static": [], "firewall_policy": [], "link_monitor": []}
     neighbors = []
     for t in plan["tunnels"]:
         tr = translate_tunnel(t, "fortios")
@@ -102,6 +108,9 @@ def render(plan, options=None):
                               "keep_alive_timer": b["keepalive"], "soft_reconfiguration": "enable",
                               "route_map_in": f"{name}-in", "route_map_out": f"{name}-out"})
         else:
+            out["link_monitor"].append({"name": name, "addr_mode": "ipv4", "srcintf": name, "server": [{"address": t["peer_inside_ip"]}],
+                                        "protocol": ["ping"], "failtime": t["dpd"]["retries"], "recoverytime": t["dpd"]["retries"],
+                                        "update_static_route": "enable", "status": "enable"})
             for prefix in plan["vpc_prefixes"]:
                 refuse_taken(options, "router_static", seq, "static_seq_start")
                 out["router_static"].append({"seq_num": seq, "dst": " ".join(netmask_pair(prefix)), "device": name, "distance": 10,

@@ -15,6 +15,10 @@ too).  The st0 units get their own zone; security policies connect it to the LAN
 system-services ike``, as in AWS's sample), and the BGP export policy carries only the site's
 prefixes.
 
+A static connection monitors each tunnel as AWS's SRX sample does (``vpn-monitor`` of the AWS
+inside address from the st0 unit): a tunnel that stops answering takes its st0 unit down, and with
+it the ``qualified-next-hop`` whose preference made it the primary.
+
 Options: ``outside_interface`` (required), ``local_address``, ``st0_unit_start`` (1), ``zone``
 (``aws-vpn``), ``lan_zone`` (``trust``), ``outside_zone`` (``untrust``), ``existing``
 (``{"st0_units": [...]}``: units the device has that sitevpn.aws did not create).
@@ -134,6 +138,8 @@ def render(plan, options=None):
         names.append(name)
         lines += _ike_lines(t, tr, name, local, outside) + _ipsec_lines(t, tr, name, unit, zone)
         if not t["bgp"]:
+            lines += [f"set security ipsec vpn {name} vpn-monitor source-interface st0.{unit}",
+                      f"set security ipsec vpn {name} vpn-monitor destination-ip {t['peer_inside_ip']}"]
             for prefix in plan["vpc_prefixes"]:
                 lines.append(f"set routing-options static route {prefix} qualified-next-hop {t['peer_inside_ip']} "
                              f"preference {t['preference']['route_metric']}")
@@ -148,6 +154,21 @@ def render(plan, options=None):
         lines.append(f"set security zones security-zone {zone} host-inbound-traffic protocols bgp")
         lines += _bgp_lines(plan, group, names)
     return {"platform": "junos", "set_lines": lines}
+
+
+def taken_ids(set_lines, vpn_connection_id):
+    """``existing`` from the device's ``show configuration | display set``: the st0 units that no
+    ``security ipsec vpn`` of this connection (``aws-<short id>-t<n>``) binds."""
+    ours = f"aws-{short_id({'vpn_connection_id': vpn_connection_id})}-t"
+    units, bound = set(), set()
+    for line in str(set_lines or "").splitlines():
+        words = line.split()
+        if words[:4] == ["set", "interfaces", "st0", "unit"] and len(words) > 4:
+            units.add(words[4])
+        elif words[:4] == ["set", "security", "ipsec", "vpn"] and len(words) > 6 and words[5] == "bind-interface":
+            if words[4].startswith(ours) and words[6].startswith("st0."):
+                bound.add(words[6].split(".", 1)[1])
+    return {"st0_units": sorted((int(u) for u in units - bound if u.isdigit()))}
 
 
 def config_text(rendered):

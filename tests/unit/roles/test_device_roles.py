@@ -120,7 +120,9 @@ def test_cisco_ios_static_rendered_and_parsed(rendered):
     config = data["rendered"]["config"]
     assert data["parsed"]["static_routes"] == config["static_routes"]
     assert data["rendered"]["commands"]["bgp_global"] == []
-    assert "ip route 10.1.0.0 255.255.0.0 Tunnel2 200" in data["rendered"]["commands"]["static_routes"]
+    # issue 21: routes follow the track of their tunnel (AWS's Cisco_NoBGP sample)
+    assert "ip route 10.1.0.0 255.255.0.0 Tunnel2 200 track 101" in data["rendered"]["commands"]["static_routes"]
+    assert "track 101 ip sla 101 reachability" in data["rendered"]["config_lines"]
     assert "crypto isakmp policy 100" in data["rendered"]["config_lines"]
 
 
@@ -184,3 +186,27 @@ def test_example_hosts_are_examples_only():
         assert hv["ansible_host"].startswith("192.0.2.")  # RFC 5737: never routed
         assert hv["ansible_connection"] == CONNECTION[hv["vpn_device_type"]]
         assert hv["ansible_network_os"] == NETWORK_OS[hv["vpn_device_type"]]
+
+
+def test_device_failure_names_the_step_and_shows_no_key(tmp_path):
+    # each platform's connection to a closed port on this machine fails at the role's first device task
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    hosts = {"cisco-bgp": HOSTS["cisco-bgp"], "junos-bgp": HOSTS["junos-bgp"], "fortios-static": HOSTS["fortios-static"]}
+    rc, output, _data = _run(tmp_path, "push.yml", hosts, host_extra={
+        "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_user": "admin", "ansible_password": "not-a-key",
+        "ansible_connect_timeout": 5, "ansible_command_timeout": 5, "sitevpn_outside_interface": "port1"})
+    assert rc != 0
+    for role, step in (("device_cisco_ios", "Read the device's interfaces"), ("device_junos", "Read the device's st0 units"),
+                       ("device_fortios", "Read the device's firewall policies")):
+        assert f'{role}: step "{step}' in output, output
+    from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+
+    cases = cases_mod.cases()
+    keys = {t["pre_shared_key"] for _platform, case in hosts.values() for t in build_tunnel_plan(*cases[case])["tunnels"]}
+    assert len(keys) >= 4 and all(keys)
+    for key in keys:
+        assert key not in output
