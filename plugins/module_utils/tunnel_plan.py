@@ -128,11 +128,14 @@ ENCRYPTION_STRENGTH = ("AES256-GCM-16", "AES256", "AES128-GCM-16", "AES128")
 INTEGRITY_STRENGTH = ("SHA2-512", "SHA2-384", "SHA2-256", "SHA1")
 DH_GROUP_STRENGTH = (21, 20, 18, 17, 16, 19, 15, 24, 23, 14, 5, 22, 2, 1)
 
-# AWS user guide, "Best practices for your customer gateway device", MTU and MSS per algorithm
-# (IPv4, no NAT-T): (tunnel MTU, TCP MSS).  The device uses the smallest of what it may negotiate,
-# never more than AWS's samples (1436 / 1379), and 8 bytes less behind NAT (UDP encapsulation).
+# MTU and MSS per algorithm (IPv4, no NAT-T): (tunnel MTU, TCP MSS).  AWS user guide, "Your
+# customer gateway device" (your-cgw.md): "set the MSS ... to 1359 when using the SHA2-384 or
+# SHA2-512 hashing algorithms", with the 1399-byte interface MTU it gives for the tunnel
+# interface; the others from "Best practices for your customer gateway device".  The device uses
+# the smallest of what it may negotiate, never more than AWS's samples (1436 / 1379), and 8 bytes
+# less behind NAT (UDP encapsulation).
 MTU_MSS_AEAD = (1446, 1406)
-MTU_MSS_BY_INTEGRITY = {"SHA1": (1438, 1398), "SHA2-256": (1438, 1398), "SHA2-384": (1422, 1382), "SHA2-512": (1422, 1382)}
+MTU_MSS_BY_INTEGRITY = {"SHA1": (1438, 1398), "SHA2-256": (1438, 1398), "SHA2-384": (1399, 1359), "SHA2-512": (1399, 1359)}
 NAT_T_OVERHEAD = 8
 
 BACKUP_METHODS = ("prepend", "med")

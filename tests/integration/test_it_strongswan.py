@@ -4,7 +4,7 @@ each device through the ``sitevpn.aws.netns`` connection with the libipsec data 
 
 Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Established on
 site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
-changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1422 and the TCP MSS clamp on
+changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1399 and the TCP MSS clamp (1359) on
 the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
 the device (reload) follow; playbooks/teardown.yml's device play (``--tags devices``: the role's
 absent path) removing what the role put on both devices - check mode first, then for real, then
@@ -239,25 +239,25 @@ def test_path_follows_bgp_tunnel1_primary(lab_env):
 
 
 def test_mtu_and_mss_clamp_on_tunnel_interfaces(lab_env):
-    """The plan's MTU on both ends of each vti pair and its TCP MSS (1379) clamped in the device's table.
+    """The plan's MTU on both ends of each vti pair and its TCP MSS (1359) clamped in the device's table.
 
-    1422: aws_vpn's strong default allows AES256-CBC with SHA2-384/512 (AWS's MTU table)."""
+    1399/1359: aws_vpn's strong default allows AES256-CBC with SHA2-384/512 (AWS's your-cgw.md)."""
     for name in SITES:
         status = lab_cli("status")
         dev = status["sites"][name]["device"]
         for i in (1, 2):
             link = netns(dev, "ip", "-o", "link", "show", "dev", f"vti{i}").stdout
-            assert " mtu 1422 " in link, link
+            assert " mtu 1399 " in link, link
         rules = netns(dev, "nft", "list", "chain", "ip", "sitevpn_strongswan", "mss").stdout
         # nftables 1.0 (Debian 12) prints the SYN match as "syn / syn,rst", 1.1 (Debian 13) as "& (syn | rst) == syn"
         rules = rules.replace("tcp flags & (syn | rst) == syn", "tcp flags syn / syn,rst")
         for i in (1, 2):
             for d in ("oifname", "iifname"):
-                assert f'{d} "vti{i}" tcp flags syn / syn,rst tcp option maxseg size set 1379' in rules, rules
+                assert f'{d} "vti{i}" tcp flags syn / syn,rst tcp option maxseg size set 1359' in rules, rules
         box = [ns for ns in status["namespaces"] if ns.startswith(dev) and ns != dev]
         assert len(box) == 2, status["namespaces"]
         for ns in box:
-            assert " mtu 1422 " in netns(ns, "ip", "-o", "link", "show", "dev", "in0").stdout
+            assert " mtu 1399 " in netns(ns, "ip", "-o", "link", "show", "dev", "in0").stdout
 
 
 def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):

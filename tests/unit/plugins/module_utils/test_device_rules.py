@@ -183,7 +183,7 @@ def test_item8_mtu_follows_the_algorithms_on_every_device():
     assert [(t["mtu"], t["tcp_mss"]) for t in plan["tunnels"]] == [(1436, 1379), (1436, 1379)]
     plan = _plan("bgp_default_ikev2")  # AWS's defaults allow AES-CBC with SHA2-512
     r = _render("bgp_default_ikev2", "cisco_ios", plan=plan)
-    assert "ip mtu 1422" in r["tunnel_interfaces"][0]["lines"]
+    assert "ip mtu 1399" in r["tunnel_interfaces"][0]["lines"]
 
 
 def test_item8_taken_ids_read_from_the_vendors_facts():
