@@ -45,6 +45,9 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import pla
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
 
 
 def find_vpn_connection(
@@ -54,8 +57,12 @@ def find_vpn_connection(
     vpn_gateway_id=None,
     transit_gateway_id=None,
     name=None,
+    tags=None,
 ) -> Optional[Dict[str, Any]]:
-    """By id; else the live connection between this customer gateway and this VGW/TGW."""
+    """By id; else the live connection between this customer gateway and this VGW/TGW.
+
+    Several that are all the collection's (Name and ``tags``) raise DuplicatesFound.
+    """
     params: Dict[str, Any] = {}
     filters: Dict[str, Any] = {"state": list(VPN_LIVE_STATES)}
     if vpn_connection_id:
@@ -86,8 +93,7 @@ def find_vpn_connection(
     if len(matches) > 1 and name is not None:
         matches = [c for c in matches if tags_of(c).get("Name") == name] or matches
     if len(matches) > 1:
-        ids = ", ".join(sorted(c["VpnConnectionId"] for c in matches))
-        raise VpnError(f"Several VPN connections match ({ids}); give vpn_connection_id or a distinct name")
+        several(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
     return matches[0] if matches else None
 
 
@@ -234,3 +240,17 @@ def vpn_connection_result(connection: Dict[str, Any], return_secrets: bool = Fal
         result = redact_secrets(result)
         tunnels = redact_secrets(tunnels)
     return {"vpn_connection": result, "tunnels": tunnels}
+
+
+def converge_vpn_connections(client, module, matches):
+    """Duplicates between the same gateways: keep one with a tunnel UP, else an available one (rule in vpn_duplicates)."""
+    in_use = {c["VpnConnectionId"]: tunnels_up(c) > 0 for c in matches}
+    return converge(
+        module,
+        matches,
+        "VpnConnectionId",
+        in_use,
+        lambda c: delete_vpn_connection(client, c["VpnConnectionId"]),
+        "VPN connections",
+        prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"),
+    )

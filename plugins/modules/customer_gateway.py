@@ -168,6 +168,7 @@ customer_gateway:
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import converge_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import ensure_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
@@ -179,6 +180,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import Vali
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 
 
 def validate(module: AnsibleAWSModule) -> None:
@@ -224,22 +226,29 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    existing = find_customer_gateway(
-        client,
-        p["ip_address"],
-        p["bgp_asn"],
-        device_name=p["device_name"],
-        name=p["name"],
-        certificate_arn=p["certificate_arn"],
-    )
+    report = {}
+    try:
+        existing = find_customer_gateway(
+            client,
+            p["ip_address"],
+            p["bgp_asn"],
+            device_name=p["device_name"],
+            name=p["name"],
+            certificate_arn=p["certificate_arn"],
+            tags=p["tags"],
+        )
+    except DuplicatesFound as dup:
+        # with state=absent the keeper goes below (one in use is kept first, and fails as usual)
+        existing, report = converge_customer_gateways(client, module, dup.matches)
     if p["state"] == "absent":
         changed, diff = remove_customer_gateway(client, module, existing)
         gw_id = existing["CustomerGatewayId"] if existing else None
-        module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
+        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), customer_gateway_id=gw_id, diff=diff, **report)
 
     old = namesake_to_replace(client, module) if not existing and p["name"] else None
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    result = {}
+    changed |= bool(report.get("duplicates_removed"))
+    result = dict(report)
     if old:
         result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
         users = connections_using(client, {"customer-gateway-id": old["CustomerGatewayId"]})

@@ -165,7 +165,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import remove_vpn_gateway
@@ -194,14 +196,18 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    existing = find_vpn_gateway(
-        client,
-        vpn_gateway_id=p["vpn_gateway_id"],
-        name=p["name"],
-        tags=p["tags"],
-        amazon_side_asn=p["amazon_side_asn"],
-        vpc_id=p["vpc_id"],
-    )
+    report = {}
+    try:
+        existing = find_vpn_gateway(
+            client,
+            vpn_gateway_id=p["vpn_gateway_id"],
+            name=p["name"],
+            tags=p["tags"],
+            amazon_side_asn=p["amazon_side_asn"],
+            vpc_id=p["vpc_id"],
+        )
+    except DuplicatesFound as dup:
+        existing, report = converge_vpn_gateways(client, module, dup.matches)
     if p["state"] == "absent":
         users = connections_using(client, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
         message = f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first" if users else ""
@@ -212,14 +218,15 @@ def run(module):
             module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
         changed, diff = remove_vpn_gateway(client, module, existing)
         gw_id = existing["VpnGatewayId"] if existing else None
-        module.exit_json(changed=changed, vpn_gateway_id=gw_id, diff=diff)
+        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), vpn_gateway_id=gw_id, diff=diff, **report)
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
     check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
     result = dict(
-        changed=changed,
+        report,
+        changed=changed or bool(report.get("duplicates_removed")),
         vpn_gateway_id=gateway.get("VpnGatewayId"),
         vpn_gateway=snake_resource(gateway),
         vpc_id=vgw_attached_vpc(gateway),
