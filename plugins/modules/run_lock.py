@@ -17,12 +17,12 @@ description:
     seconds, then fails naming the owner (PID, user, host, since when, O(holder)).
   - A run that dies (killed, crashed, failed before the release) leaves the file behind; the next run
     finds its owner gone and takes it over, so a dead run never blocks. An owner on another host cannot
-    be checked: its lock is waited for, and the message says to remove the file if that run is gone.
-  - It reports C(changed=false): holding a lock changes nothing that is managed.
-  - The role M(sitevpn.aws.aws_vpn) takes one per VPN gateway (name prefix, region and endpoint) around
+    be checked, so its lock is waited for, and the message says to remove the file if that run is gone.
+  - It reports C(changed=false), since holding a lock changes nothing that is managed.
+  - The role C(sitevpn.aws.aws_vpn) takes one per VPN gateway (name prefix, region and endpoint) around
     its AWS changes. It protects runs on one control node; on AWX, keep the job templates' concurrent
     jobs off (see C(docs/awx.md)).
-  - An action plugin: it runs on the control node, whatever the task's host.
+  - An action plugin, it runs on the control node whatever the task's host.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:

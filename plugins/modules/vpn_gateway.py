@@ -19,6 +19,12 @@ description:
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - An idempotent run makes one DescribeVpnGateways call, plus one DescribeRouteTables call when
     O(route_table_ids) is given.
+  - B(Duplicates.) AWS takes no idempotency token for CreateVpnGateway, so two runs that overlap may both
+    create. When several live gateways named O(name) match and every one carries O(name) and all of O(tags) (the
+    collection's own), the module keeps one - the one live VPN connections use, else the one attached to O(vpc_id), else the lowest ID (the same choice in every
+    run); it deletes the others that nothing uses (no live VPN connection; it is detached first), never one in use, and reports them in
+    RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are not all the
+    collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -111,6 +117,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+duplicates_removed:
+  description:
+    - IDs of the collection's own duplicates deleted by this run (see the description); in check mode, those a run would delete.
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
+duplicates_kept:
+  description: IDs of the collection's own duplicates left because something uses them (named in a warning too).
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
 vpn_gateway_id:
   description: The ID of the gateway (null in check mode before creation, or when absent).
   returned: always
