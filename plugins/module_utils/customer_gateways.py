@@ -184,3 +184,28 @@ def converge_customer_gateways(client, module, matches):
         "customer gateways",
         prefer=lambda g: g.get("State") != "available",
     )
+
+
+def customer_gateway_by_id(client, customer_gateway_id: str) -> Optional[Dict[str, Any]]:
+    """The live customer gateway with this ID, or None (a missing ID is not an error here)."""
+    found = describe_customer_gateways(client, CustomerGatewayIds=[customer_gateway_id])
+    live = [g for g in found if g.get("CustomerGatewayId") == customer_gateway_id and g.get("State") in LIVE_STATES]
+    return live[0] if live else None
+
+
+def identity_errors(p: Dict[str, Any], existing: Optional[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """What the task gives that differs from the gateway found by ID (none of it can change in place)."""
+    if not existing:
+        return []
+    gw_id = existing["CustomerGatewayId"]
+    have = {
+        "ip_address": existing.get("IpAddress"),
+        "bgp_asn": customer_gateway_asn(existing),
+        "certificate_arn": existing.get("CertificateArn"),
+        "device_name": existing.get("DeviceName"),
+    }
+    return [
+        (field, f"{gw_id} has {field} {have[field]!r}, not {p[field]!r}; a customer gateway cannot be modified in place")
+        for field in have
+        if p.get(field) is not None and p[field] != have[field]
+    ]

@@ -28,7 +28,8 @@ description:
     or O(transit_gateway_id) is moved to it in place with ModifyVpnConnection.
   - Options are compared with AWS's documented defaults filled in, so an option given with its
     default value is not a change.
-  - An idempotent run makes a single DescribeVpnConnections call.
+  - An idempotent run makes a single DescribeVpnConnections call (plus DescribeTransitGatewayAttachments
+    for a connection on a transit gateway, and GetSecretValue for keys in Secrets Manager with O(return_secrets)).
   - B(Duplicates.) AWS takes no idempotency token for CreateVpnConnection, so two runs that overlap may both
     create. When several live connections between these gateways match and every one carries O(name) and all of O(tags) (the
     collection's own), the module keeps one - one with a tunnel C(UP) (most tunnels UP first), else an C(available) one, else the lowest ID (the same choice in every
@@ -131,6 +132,9 @@ options:
         C(customer_gateway_configuration) XML, which carries them.
       - Off by default so that keys do not end up in logs, registered variables or facts caches;
         turn it on where a device role needs the keys (and set C(no_log) on that task).
+      - Keys kept in Secrets Manager (O(pre_shared_key_storage=SecretsManager)) are read back from the
+        connection's secret (GetSecretValue, one call) and returned where Standard storage has them;
+        without O(return_secrets) the secret is not read.
     type: bool
     default: false
   state:
@@ -272,6 +276,13 @@ vpn_connection:
     pre_shared_key_arn:
       description: The Secrets Manager secret with the keys, with O(pre_shared_key_storage=SecretsManager).
       type: str
+    transit_gateway_attachment_id:
+      description:
+        - The transit gateway attachment of a connection on a transit gateway (DescribeTransitGatewayAttachments,
+          resource type C(vpn)), for its route table associations and propagations.
+      type: str
+      returned: when the connection is on a transit gateway
+      sample: tgw-attach-0123456789abcdef0
     tags:
       description: The tags.
       type: dict
@@ -312,7 +323,9 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import remove_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import transit_gateway_attachment_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 
 
@@ -389,7 +402,12 @@ def run(module):
             )
     validate_against(module, existing)
     changed, connection, diff = ensure_vpn_connection(client, module, existing)
-    result = vpn_connection_result(connection, p["return_secrets"])
+    if p["return_secrets"] and connection.get("PreSharedKeyArn"):
+        connection, warning = with_secret_keys(module.client("secretsmanager"), connection)
+        if warning:
+            module.warn(warning)
+    attachment_id = transit_gateway_attachment_id(client, connection)
+    result = vpn_connection_result(connection, p["return_secrets"], attachment_id)
     changed |= bool(report.get("duplicates_removed"))
     module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result, **report)
 
