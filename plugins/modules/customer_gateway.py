@@ -18,12 +18,13 @@ description:
     (O(name)) only tells apart gateways that share all three.
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - A customer gateway cannot be modified in place except for its tags; a different O(certificate_arn) fails.
-  - B(Duplicates.) AWS takes no idempotency token for CreateCustomerGateway, so two runs that overlap may both
-    create. When several live gateways with this identity match and every one carries O(name) and all of O(tags) (the
-    collection's own), the module keeps one - the one a live VPN connection uses, else an C(available) one, else the lowest ID (the same choice in every
-    run); it deletes the others that nothing uses (no live VPN connection), never one in use, and reports them in
-    RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are not all the
-    collection's fail as before, naming them.
+  - B(Duplicates.) AWS takes no idempotency token for CreateCustomerGateway, so two runs that
+    overlap may both create. When several live gateways with this identity match and every one
+    carries O(name) and all of O(tags) (the collection's own), the module keeps one - the one a live
+    VPN connection uses, else an C(available) one, else the lowest ID (the same choice in every
+    run); it deletes the others that nothing uses (no live VPN connection), never one in use, and
+    reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are
+    not all the collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:

@@ -29,13 +29,15 @@ description:
   - Options are compared with AWS's documented defaults filled in, so an option given with its
     default value is not a change.
   - An idempotent run makes a single DescribeVpnConnections call (plus DescribeTransitGatewayAttachments
-    for a connection on a transit gateway, and GetSecretValue for keys in Secrets Manager with O(return_secrets)).
-  - B(Duplicates.) AWS takes no idempotency token for CreateVpnConnection, so two runs that overlap may both
-    create. When several live connections between these gateways match and every one carries O(name) and all of O(tags) (the
-    collection's own), the module keeps one - one with a tunnel C(UP) (most tunnels UP first), else an C(available) one, else the lowest ID (the same choice in every
-    run); it deletes the others that nothing uses (no tunnel UP), never one in use, and reports them in
-    RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are not all the
-    collection's fail as before, naming them.
+    for a connection on a transit gateway, and GetSecretValue for keys in Secrets Manager with
+    O(return_secrets)).
+  - B(Duplicates.) AWS takes no idempotency token for CreateVpnConnection, so two runs that overlap
+    may both create. When several live connections between these gateways match and every one
+    carries O(name) and all of O(tags) (the collection's own), the module keeps one - one with a
+    tunnel C(UP) (most tunnels UP first), else an C(available) one, else the lowest ID (the same
+    choice in every run); it deletes the others that nothing uses (no tunnel UP), never one in use,
+    and reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that
+    are not all the collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:

@@ -17,14 +17,14 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import 
 OURS = {"Project": "sitevpn", "Site": "site-a"}
 
 
-def conn(conn_id, state="available", up=0, name="sitevpn-site-a", tags=OURS):
+def conn(conn_id, state="available", up=0, name="sitevpn-site-a", tags=None):
     return {
         "VpnConnectionId": conn_id,
         "State": state,
         "CustomerGatewayId": "cgw-1",
         "VpnGatewayId": "vgw-1",
         "VgwTelemetry": [{"Status": "UP"}] * up + [{"Status": "DOWN"}] * (2 - up),
-        "Tags": [{"Key": k, "Value": v} for k, v in dict(tags, Name=name).items()],
+        "Tags": [{"Key": k, "Value": v} for k, v in dict(OURS if tags is None else tags, Name=name).items()],
     }
 
 
