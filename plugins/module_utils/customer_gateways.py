@@ -31,6 +31,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import customer_gateway_asn_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
 
 
 def customer_gateway_asn(cgw: Dict[str, Any]) -> Optional[int]:
@@ -44,6 +46,7 @@ def find_customer_gateway(
     device_name: Optional[str] = None,
     name: Optional[str] = None,
     certificate_arn: Optional[str] = None,
+    tags: Optional[Dict[str, Any]] = None,
 ) -> Optional[Dict[str, Any]]:
     """The live customer gateway with this IP (or certificate) and ASN, as AWS itself dedupes.
 
@@ -68,10 +71,7 @@ def find_customer_gateway(
         named = [g for g in matches if tags_of(g).get("Name") == name]
         matches = named or matches
     if len(matches) > 1:
-        ids = ", ".join(sorted(g["CustomerGatewayId"] for g in matches))
-        raise VpnError(
-            f"Several customer gateways match ip_address, bgp_asn and device_name ({ids}); give each a distinct name"
-        )
+        several(matches, "CustomerGatewayId", "customer gateways", "give each a distinct name (they share ip_address, bgp_asn and device_name)", name, tags)
     return matches[0] if matches else None
 
 
@@ -167,3 +167,45 @@ def remove_customer_gateway(client, module, existing: Optional[Dict[str, Any]]) 
         return True, diff
     delete_customer_gateway(client, existing["CustomerGatewayId"])
     return True, diff
+
+
+def converge_customer_gateways(client, module, matches):
+    """Duplicates of one gateway: keep the one a live VPN connection uses (rule in vpn_duplicates)."""
+    in_use = {
+        g["CustomerGatewayId"]: bool(connections_using(client, {"customer-gateway-id": g["CustomerGatewayId"]}))
+        for g in matches
+    }
+    return converge(
+        module,
+        matches,
+        "CustomerGatewayId",
+        in_use,
+        lambda g: delete_customer_gateway(client, g["CustomerGatewayId"]),
+        "customer gateways",
+        prefer=lambda g: g.get("State") != "available",
+    )
+
+
+def customer_gateway_by_id(client, customer_gateway_id: str) -> Optional[Dict[str, Any]]:
+    """The live customer gateway with this ID, or None (a missing ID is not an error here)."""
+    found = describe_customer_gateways(client, CustomerGatewayIds=[customer_gateway_id])
+    live = [g for g in found if g.get("CustomerGatewayId") == customer_gateway_id and g.get("State") in LIVE_STATES]
+    return live[0] if live else None
+
+
+def identity_errors(p: Dict[str, Any], existing: Optional[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """What the task gives that differs from the gateway found by ID (none of it can change in place)."""
+    if not existing:
+        return []
+    gw_id = existing["CustomerGatewayId"]
+    have = {
+        "ip_address": existing.get("IpAddress"),
+        "bgp_asn": customer_gateway_asn(existing),
+        "certificate_arn": existing.get("CertificateArn"),
+        "device_name": existing.get("DeviceName"),
+    }
+    return [
+        (field, f"{gw_id} has {field} {have[field]!r}, not {p[field]!r}; a customer gateway cannot be modified in place")
+        for field in have
+        if p.get(field) is not None and p[field] != have[field]
+    ]

@@ -200,6 +200,29 @@ def get_vpn_connection_device_types(client) -> List[Dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
+@EC2VpnConnectionErrorHandler.list_error_handler("describe transit gateway attachments", [])
+@AWSRetry.jittered_backoff()
+def describe_transit_gateway_attachments(client, **params: Any) -> List[Dict[str, Any]]:
+    return client.describe_transit_gateway_attachments(**params)["TransitGatewayAttachments"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets Manager (the keys of a connection with PreSharedKeyStorage SecretsManager)
+# ---------------------------------------------------------------------------------------------
+class SecretsManagerErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleEC2Error
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ResourceNotFoundException")
+
+
+@SecretsManagerErrorHandler.common_error_handler("get secret value")
+@AWSRetry.jittered_backoff()
+def get_secret_string(client, secret_id: str) -> Optional[str]:
+    return client.get_secret_value(SecretId=secret_id).get("SecretString")
+
+
 # ---------------------------------------------------------------------------------------------
 # Route propagation (amazon.aws has only the enable call)
 # ---------------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_event sitevpn_event_connection sitevpn_event_found sitevpn_event_hosts sitevpn_event_plan
     sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked
     sitevpn_lab sitevpn_lab_bin_dir sitevpn_lab_dataplane sitevpn_lab_probes sitevpn_lab_sites
-    sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_local_address sitevpn_local_preference_primary
+    sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_lock_dir sitevpn_lock_timeout
+    sitevpn_local_address sitevpn_local_preference_primary
     sitevpn_monitoring sitevpn_monitoring_subscriptions sitevpn_name_prefix sitevpn_netns
     sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage
     sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_static_routes_only
@@ -107,7 +108,7 @@ AMAZON_SIDE_ASN_DEFAULT = 64512
 PSK_STORAGES = ("Standard", "SecretsManager")
 TUNNEL_PROFILES = ("strong", "aws_defaults")
 _BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False}
-_INT_VARIABLES = ("sitevpn_bgp_asn", "sitevpn_amazon_side_asn", "sitevpn_aws_wait_timeout")
+_INT_VARIABLES = ("sitevpn_bgp_asn", "sitevpn_amazon_side_asn", "sitevpn_aws_wait_timeout", "sitevpn_lock_timeout")
 
 
 def _type_errors(values, source_text):

@@ -11,6 +11,7 @@ Errors are raised (``VpnError`` for a request to refuse, ``AnsibleEC2Error`` fro
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from typing import Dict
 from typing import Optional
@@ -24,9 +25,11 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_vpn_connection_route
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection_route
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_transit_gateway_attachments
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import get_secret_string
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_tunnel_options
@@ -45,6 +48,9 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import pla
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
 
 
 def find_vpn_connection(
@@ -54,8 +60,12 @@ def find_vpn_connection(
     vpn_gateway_id=None,
     transit_gateway_id=None,
     name=None,
+    tags=None,
 ) -> Optional[Dict[str, Any]]:
-    """By id; else the live connection between this customer gateway and this VGW/TGW."""
+    """By id; else the live connection between this customer gateway and this VGW/TGW.
+
+    Several that are all the collection's (Name and ``tags``) raise DuplicatesFound.
+    """
     params: Dict[str, Any] = {}
     filters: Dict[str, Any] = {"state": list(VPN_LIVE_STATES)}
     if vpn_connection_id:
@@ -86,8 +96,7 @@ def find_vpn_connection(
     if len(matches) > 1 and name is not None:
         matches = [c for c in matches if tags_of(c).get("Name") == name] or matches
     if len(matches) > 1:
-        ids = ", ".join(sorted(c["VpnConnectionId"] for c in matches))
-        raise VpnError(f"Several VPN connections match ({ids}); give vpn_connection_id or a distinct name")
+        several(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
     return matches[0] if matches else None
 
 
@@ -217,7 +226,50 @@ def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) ->
     return True, diff
 
 
-def vpn_connection_result(connection: Dict[str, Any], return_secrets: bool = False) -> Dict[str, Any]:
+def transit_gateway_attachment_id(client, connection: Dict[str, Any]) -> Optional[str]:
+    """The transit gateway attachment AWS made for a connection on a transit gateway (None on a VGW)."""
+    if not (connection.get("TransitGatewayId") and connection.get("VpnConnectionId")):
+        return None
+    filters = {"resource-id": connection["VpnConnectionId"], "resource-type": "vpn"}
+    found = describe_transit_gateway_attachments(client, Filters=ansible_dict_to_boto3_filter_list(filters))
+    found = [
+        a
+        for a in found
+        if a.get("ResourceId") == connection["VpnConnectionId"] and a.get("State") not in ("deleting", "deleted", "failed")
+    ]
+    return found[0]["TransitGatewayAttachmentId"] if found else None
+
+
+def with_secret_keys(secrets_client, connection: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[str]]:
+    """(a copy of the connection with each tunnel's PreSharedKey read from Secrets Manager, a warning or None).
+
+    The secret's SecretString maps each tunnel's outside IP to its key (a JSON object). Only for
+    return_secrets: the keys then go where Standard storage has them, so the device roles see no difference.
+    """
+    arn = connection.get("PreSharedKeyArn")
+    if not arn:
+        return connection, None
+    text = get_secret_string(secrets_client, arn)
+    try:
+        keys = json.loads(text or "")
+    except ValueError:
+        keys = None
+    if not isinstance(keys, dict):
+        return connection, f"the secret {arn} is not a JSON object of outside IP -> pre-shared key: the keys are not returned"
+    options = dict(connection.get("Options") or {})
+    tunnels = []
+    for tunnel in options.get("TunnelOptions") or []:
+        key = keys.get(tunnel.get("OutsideIpAddress"))
+        tunnels.append(dict(tunnel, PreSharedKey=key) if isinstance(key, str) and key else tunnel)
+    options["TunnelOptions"] = tunnels
+    missing = [t.get("OutsideIpAddress") for t in tunnels if not t.get("PreSharedKey")]
+    warning = f"the secret {arn} has no key for tunnel(s) {', '.join(map(str, missing))}" if missing else None
+    return dict(connection, Options=options), warning
+
+
+def vpn_connection_result(
+    connection: Dict[str, Any], return_secrets: bool = False, attachment_id: Optional[str] = None
+) -> Dict[str, Any]:
     """The module's return: the connection in snake_case plus the merged ``tunnels``.
 
     Without return_secrets the PSKs are removed everywhere, and the CustomerGatewayConfiguration
@@ -227,6 +279,8 @@ def vpn_connection_result(connection: Dict[str, Any], return_secrets: bool = Fal
         return {"vpn_connection": {}, "tunnels": []}
     tunnels = merge_tunnels(connection)
     raw = dict(connection)
+    if attachment_id:
+        raw["TransitGatewayAttachmentId"] = attachment_id
     if not return_secrets:
         raw.pop("CustomerGatewayConfiguration", None)
     result = snake_resource(raw)
@@ -234,3 +288,17 @@ def vpn_connection_result(connection: Dict[str, Any], return_secrets: bool = Fal
         result = redact_secrets(result)
         tunnels = redact_secrets(tunnels)
     return {"vpn_connection": result, "tunnels": tunnels}
+
+
+def converge_vpn_connections(client, module, matches):
+    """Duplicates between the same gateways: keep one with a tunnel UP, else an available one (rule in vpn_duplicates)."""
+    in_use = {c["VpnConnectionId"]: tunnels_up(c) > 0 for c in matches}
+    return converge(
+        module,
+        matches,
+        "VpnConnectionId",
+        in_use,
+        lambda c: delete_vpn_connection(client, c["VpnConnectionId"]),
+        "VPN connections",
+        prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"),
+    )

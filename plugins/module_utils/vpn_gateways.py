@@ -35,6 +35,9 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
 
 
 def vgw_attached_vpc(vgw: Dict[str, Any]) -> Optional[str]:
@@ -81,8 +84,7 @@ def find_vpn_gateway(
     if len(matches) > 1 and amazon_side_asn is not None:
         matches = [g for g in matches if int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn] or matches
     if len(matches) > 1:
-        ids = ", ".join(sorted(g["VpnGatewayId"] for g in matches))
-        raise VpnError(f"Several VPN gateways match ({ids}); give vpn_gateway_id or a distinct name")
+        several(matches, "VpnGatewayId", "VPN gateways", "give vpn_gateway_id or a distinct name", name, tags)
     return matches[0] if matches else None
 
 
@@ -288,3 +290,24 @@ def remove_vpn_gateway(client, module, existing: Optional[Dict[str, Any]]) -> Tu
         _wait_vgw(client, module, existing, "vpn_gateway_detached", vpc_id)
     delete_vpn_gateway(client, existing["VpnGatewayId"])
     return True, diff
+
+
+def converge_vpn_gateways(client, module, matches):
+    """Namesakes of the collection: keep the one live VPN connections use, else the one attached to
+    the wanted VPC (rule in vpn_duplicates); an unused one is detached and deleted."""
+    in_use = {g["VpnGatewayId"]: bool(connections_using(client, {"vpn-gateway-id": g["VpnGatewayId"]})) for g in matches}
+    vpc_id = module.params.get("vpc_id")
+
+    def prefer(g):
+        attached = vgw_attached_vpc(g)
+        return (attached != vpc_id) if vpc_id else (attached is None)
+
+    return converge(
+        module,
+        matches,
+        "VpnGatewayId",
+        in_use,
+        lambda g: remove_vpn_gateway(client, module, g),
+        "VPN gateways",
+        prefer=prefer,
+    )

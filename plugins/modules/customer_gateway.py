@@ -18,9 +18,23 @@ description:
     (O(name)) only tells apart gateways that share all three.
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - A customer gateway cannot be modified in place except for its tags; a different O(certificate_arn) fails.
+  - B(Duplicates.) AWS takes no idempotency token for CreateCustomerGateway, so two runs that
+    overlap may both create. When several live gateways with this identity match and every one
+    carries O(name) and all of O(tags) (the collection's own), the module keeps one - the one a live
+    VPN connection uses, else an C(available) one, else the lowest ID (the same choice in every
+    run); it deletes the others that nothing uses (no live VPN connection), never one in use, and
+    reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are
+    not all the collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
+  customer_gateway_id:
+    description:
+      - An existing gateway to manage, found by its ID (C(cgw-...)), as a VPN connection names it.
+      - The gateway must exist; O(ip_address), O(bgp_asn), O(certificate_arn) and O(device_name), when
+        given, must be its own (a gateway cannot be modified in place except for its tags).
+        With O(state=absent) it is deleted unless a VPN connection uses it.
+    type: str
   ip_address:
     description:
       - The address of the device's outside interface, IPv4 or IPv6 (for connections with
@@ -28,16 +42,16 @@ options:
         C(outside_ip_address_type=PrivateIpv4).
       - Addresses no device can have (0.0.0.0/8, loopback, link-local, 198.18.0.0/15, multicast,
         reserved, broadcast) are refused before any call.
-      - Required unless O(certificate_arn) is given. A gateway's address cannot change; see O(replace).
+      - Required unless O(certificate_arn) or O(customer_gateway_id) is given. A gateway's address cannot change; see O(replace).
     type: str
   bgp_asn:
     description:
       - The device's BGP ASN, 1 to 4294967294. ASNs above 2147483647 are sent as C(BgpAsnExtended).
       - ASNs AWS reserves are refused (7224 everywhere; 9059 in eu-west-1, 10124 in ap-northeast-1,
         17943 in ap-southeast-1).
-      - For static routing any private ASN will do; AWS requires one.
+      - For static routing any private ASN will do; AWS requires one. V(65000) when not given, except
+        with O(customer_gateway_id), where a given ASN must be the gateway's.
     type: int
-    default: 65000
   certificate_arn:
     description:
       - ARN of a private certificate (AWS Private CA, in ACM) for certificate-based authentication,
@@ -104,6 +118,13 @@ EXAMPLES = r"""
     bgp_asn: 4200000001
     device_name: edge-2
 
+- name: Tag the gateway a VPN connection uses, found by its ID
+  sitevpn.aws.customer_gateway:
+    customer_gateway_id: "{{ vpn.vpn_connection.customer_gateway_id }}"
+    tags:
+      Owner: network-team
+    purge_tags: false
+
 - name: Remove it
   sitevpn.aws.customer_gateway:
     ip_address: 203.0.113.10
@@ -112,6 +133,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+duplicates_removed:
+  description:
+    - IDs of the collection's own duplicates deleted by this run (see the description); in check mode, those a run would delete.
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
+duplicates_kept:
+  description: IDs of the collection's own duplicates left because something uses them (named in a warning too).
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
 replaced_customer_gateway_id:
   description: With O(replace), the gateway the new one replaces (deleted unless still in use).
   returned: when a gateway was replaced
@@ -168,9 +200,12 @@ customer_gateway:
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import converge_customer_gateways
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import customer_gateway_by_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import ensure_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
+from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import identity_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import remove_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
@@ -179,6 +214,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import Vali
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 
 
 def validate(module: AnsibleAWSModule) -> None:
@@ -189,9 +225,14 @@ def validate(module: AnsibleAWSModule) -> None:
             p["ip_address"] = validate_outside_address(p["ip_address"], "ip_address")
         if p["certificate_arn"] is not None:
             p["certificate_arn"] = validate_certificate_arn(p["certificate_arn"], "certificate_arn")
-        p["bgp_asn"] = validate_customer_gateway_asn(p["bgp_asn"], "bgp_asn", region=module.region)
+        if p["bgp_asn"] is None and not p["customer_gateway_id"]:
+            p["bgp_asn"] = 65000
+        if p["bgp_asn"] is not None:
+            p["bgp_asn"] = validate_customer_gateway_asn(p["bgp_asn"], "bgp_asn", region=module.region)
     except ValidationError as e:
         module.fail_json(msg=str(e), field=e.field)
+    if p["replace"] and p["customer_gateway_id"]:
+        module.fail_json(msg="replace: does not go with customer_gateway_id, which names one gateway", field="replace")
     if p["replace"] and not p["name"]:
         module.fail_json(msg="replace: needs name, which tells which gateway is replaced", field="replace")
 
@@ -224,22 +265,42 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    existing = find_customer_gateway(
-        client,
-        p["ip_address"],
-        p["bgp_asn"],
-        device_name=p["device_name"],
-        name=p["name"],
-        certificate_arn=p["certificate_arn"],
-    )
+    if p["customer_gateway_id"]:
+        existing = customer_gateway_by_id(client, p["customer_gateway_id"])
+        if existing is None and p["state"] == "present":
+            module.fail_json(msg=f"customer_gateway_id: {p['customer_gateway_id']} does not exist", field="customer_gateway_id")
+        for field, message in identity_errors(p, existing):
+            module.fail_json(msg=f"{field}: {message}", field=field, customer_gateway_id=p["customer_gateway_id"])
+        return finish(client, module, existing, {}, None)
+    report = {}
+    try:
+        existing = find_customer_gateway(
+            client,
+            p["ip_address"],
+            p["bgp_asn"],
+            device_name=p["device_name"],
+            name=p["name"],
+            certificate_arn=p["certificate_arn"],
+            tags=p["tags"],
+        )
+    except DuplicatesFound as dup:
+        # with state=absent the keeper goes below (one in use is kept first, and fails as usual)
+        existing, report = converge_customer_gateways(client, module, dup.matches)
+    old = namesake_to_replace(client, module) if not existing and p["name"] and p["state"] == "present" else None
+    return finish(client, module, existing, report, old)
+
+
+def finish(client, module, existing, report, old):
+    """Delete, or create/tag (replacing ``old``), the gateway found; exits."""
+    p = module.params
     if p["state"] == "absent":
         changed, diff = remove_customer_gateway(client, module, existing)
         gw_id = existing["CustomerGatewayId"] if existing else None
-        module.exit_json(changed=changed, customer_gateway_id=gw_id, diff=diff)
+        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), customer_gateway_id=gw_id, diff=diff, **report)
 
-    old = namesake_to_replace(client, module) if not existing and p["name"] else None
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    result = {}
+    changed |= bool(report.get("duplicates_removed"))
+    result = dict(report)
     if old:
         result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
         users = connections_using(client, {"customer-gateway-id": old["CustomerGatewayId"]})
@@ -261,7 +322,8 @@ def run(module):
 def main():
     argument_spec = dict(
         ip_address=dict(type="str"),
-        bgp_asn=dict(type="int", default=65000),
+        customer_gateway_id=dict(type="str"),
+        bgp_asn=dict(type="int"),
         certificate_arn=dict(type="str"),
         device_name=dict(type="str"),
         name=dict(type="str"),
@@ -275,7 +337,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_one_of=[("ip_address", "certificate_arn")],
+        required_one_of=[("ip_address", "certificate_arn", "customer_gateway_id")],
     )
     validate(module)
     try:

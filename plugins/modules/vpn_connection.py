@@ -28,7 +28,16 @@ description:
     or O(transit_gateway_id) is moved to it in place with ModifyVpnConnection.
   - Options are compared with AWS's documented defaults filled in, so an option given with its
     default value is not a change.
-  - An idempotent run makes a single DescribeVpnConnections call.
+  - An idempotent run makes a single DescribeVpnConnections call (plus DescribeTransitGatewayAttachments
+    for a connection on a transit gateway, and GetSecretValue for keys in Secrets Manager with
+    O(return_secrets)).
+  - B(Duplicates.) AWS takes no idempotency token for CreateVpnConnection, so two runs that overlap
+    may both create. When several live connections between these gateways match and every one
+    carries O(name) and all of O(tags) (the collection's own), the module keeps one - one with a
+    tunnel C(UP) (most tunnels UP first), else an C(available) one, else the lowest ID (the same
+    choice in every run); it deletes the others that nothing uses (no tunnel UP), never one in use,
+    and reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that
+    are not all the collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -125,6 +134,9 @@ options:
         C(customer_gateway_configuration) XML, which carries them.
       - Off by default so that keys do not end up in logs, registered variables or facts caches;
         turn it on where a device role needs the keys (and set C(no_log) on that task).
+      - Keys kept in Secrets Manager (O(pre_shared_key_storage=SecretsManager)) are read back from the
+        connection's secret (GetSecretValue, one call) and returned where Standard storage has them;
+        without O(return_secrets) the secret is not read.
     type: bool
     default: false
   state:
@@ -212,6 +224,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+duplicates_removed:
+  description:
+    - IDs of the collection's own duplicates deleted by this run (see the description); in check mode, those a run would delete.
+  returned: when several connections of the collection matched
+  type: list
+  elements: str
+duplicates_kept:
+  description: IDs of the collection's own duplicates left because something uses them (named in a warning too).
+  returned: when several connections of the collection matched
+  type: list
+  elements: str
 vpn_connection_id:
   description: The ID of the connection (null in check mode before creation, or when absent).
   returned: always
@@ -255,6 +278,13 @@ vpn_connection:
     pre_shared_key_arn:
       description: The Secrets Manager secret with the keys, with O(pre_shared_key_storage=SecretsManager).
       type: str
+    transit_gateway_attachment_id:
+      description:
+        - The transit gateway attachment of a connection on a transit gateway (DescribeTransitGatewayAttachments,
+          resource type C(vpn)), for its route table associations and propagations.
+      type: str
+      returned: when the connection is on a transit gateway
+      sample: tgw-attach-0123456789abcdef0
     tags:
       description: The tags.
       type: dict
@@ -288,142 +318,23 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Er
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import tunnel_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
-from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
-from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidr
-from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import current_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import match_tunnels
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import psk_storage
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import converge_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import remove_vpn_connection
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import transit_gateway_attachment_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
-
-
-def validation_errors(p):
-    """Every input problem as (field, message); pure, so unit tests call it directly."""
-    errors = []
-    try:
-        validate_tunnel_options(p.get("tunnel_options"))
-    except TunnelOptionError as e:
-        errors.extend(e.errors)
-    for field, version in (
-        ("local_ipv4_network_cidr", 4),
-        ("remote_ipv4_network_cidr", 4),
-        ("local_ipv6_network_cidr", 6),
-        ("remote_ipv6_network_cidr", 6),
-    ):
-        if p.get(field) is not None:
-            try:
-                p[field] = validate_cidr(p[field], field, version=version)
-            except ValidationError as e:
-                errors.append((e.field, e.message))
-    if p.get("routes"):
-        try:
-            p["routes"] = validate_cidrs(p["routes"], "routes")
-        except ValidationError as e:
-            errors.append((e.field, e.message))
-        if p.get("transit_gateway_id"):
-            errors.append(
-                (
-                    "routes",
-                    "static routes of a transit gateway connection live in the transit gateway's route tables, not on the connection",
-                )
-            )
-        elif p.get("static_routes_only") is False:
-            errors.append(("routes", "static routes need static_routes_only: true"))
-    # Knowable before the describe: a VGW connection is IPv4 inside, and a given version is the version.
-    if p.get("vpn_gateway_id") or p.get("tunnel_inside_ip_version"):
-        errors.extend(gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4"))
-    if p.get("enable_acceleration") and p.get("vpn_gateway_id"):
-        errors.append(("enable_acceleration", "acceleration is only available for transit gateway connections"))
-    if p.get("outside_ip_address_type") == "PrivateIpv4" and not p.get("transport_transit_gateway_attachment_id"):
-        errors.append(
-            ("transport_transit_gateway_attachment_id", "is required with outside_ip_address_type PrivateIpv4")
-        )
-    return errors
-
-
-def gateway_kind_errors(p, on_vgw, inside_version):
-    """Rules AWS applies by gateway kind and inside IP version, knowable before any call.
-
-    ``on_vgw``: the connection is (or will be) on a virtual private gateway; ``inside_version``:
-    its tunnel_inside_ip_version (None: AWS's default, ipv4).
-    """
-    errors = []
-    if on_vgw and p.get("tunnel_bandwidth") == "large":
-        errors.append(("tunnel_bandwidth", "large is only available for transit gateway and Cloud WAN connections, not a virtual private gateway"))
-    if on_vgw and inside_version == "ipv6":
-        errors.append(("tunnel_inside_ip_version", "ipv6 is only available for transit gateway connections, not a virtual private gateway"))
-    v6 = inside_version == "ipv6"
-    wrong = ("local_ipv4_network_cidr", "remote_ipv4_network_cidr") if v6 else ("local_ipv6_network_cidr", "remote_ipv6_network_cidr")
-    for field in wrong:
-        if p.get(field) is not None:
-            errors.append((field, f"does not apply to a connection whose tunnel_inside_ip_version is {'ipv6' if v6 else 'ipv4'}"))
-    inside = "tunnel_inside_cidr" if v6 else "tunnel_inside_ipv6_cidr"
-    for idx, entry in enumerate(p.get("tunnel_options") or []):
-        if isinstance(entry, dict) and entry.get(inside) is not None:
-            errors.append(
-                (f"tunnel_options[{idx + 1}].{inside}", f"does not apply to a connection whose tunnel_inside_ip_version is {'ipv6' if v6 else 'ipv4'}")
-            )
-    return errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 
 
 def validate(module: AnsibleAWSModule) -> None:
     errors = validation_errors(module.params)
     if errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
-
-
-def existing_errors(p, existing):
-    """Rules that involve the connection as it is (routing, gateway kind, key storage, name, options)."""
-    if not existing:
-        errors = gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4")
-        if p.get("routes") and p.get("static_routes_only") is None:
-            errors.append(("routes", "static routes need static_routes_only: true (AWS's default is BGP)"))
-        return errors
-    errors = []
-    conn_id = existing["VpnConnectionId"]
-    options = existing.get("Options") or {}
-    static = p["static_routes_only"] if p.get("static_routes_only") is not None else options.get("StaticRoutesOnly", False)
-    if p.get("routes") and not static:
-        errors.append(("routes", f"{conn_id} uses BGP (static_routes_only false): it takes no static routes"))
-    version = p.get("tunnel_inside_ip_version") or options.get("TunnelInsideIpVersion") or "ipv4"
-    errors.extend(gateway_kind_errors(p, bool(existing.get("VpnGatewayId")), version))
-    storage = p.get("pre_shared_key_storage") or psk_storage(existing)
-    if storage == "SecretsManager" and psk_storage(existing) == "SecretsManager":
-        for idx, entry in enumerate(p.get("tunnel_options") or []):
-            if entry.get("pre_shared_key") is not None:
-                errors.append(
-                    (
-                        f"tunnel_options[{idx + 1}].pre_shared_key",
-                        f"{conn_id} keeps its keys in Secrets Manager ({existing.get('PreSharedKeyArn')}), where the "
-                        "module cannot compare them: leave pre_shared_key out, or set pre_shared_key_storage: Standard to manage them here",
-                    )
-                )
-    have_name = tags_of(existing).get("Name")
-    if p.get("name") is not None and not p.get("vpn_connection_id") and have_name is not None and have_name != p["name"]:
-        errors.append(
-            (
-                "name",
-                f"{conn_id} between these gateways is named {have_name!r}, not {p['name']!r}: give vpn_connection_id "
-                "to rename it, or leave name out",
-            )
-        )
-    entries = p.get("tunnel_options") or []
-    if entries:
-        try:
-            pairs = match_tunnels(entries, current_tunnels(existing))
-        except ValueError:
-            pairs = []  # ensure_vpn_connection reports it
-        for idx, entry, tunnel in pairs:
-            errors.extend(tunnel_errors(entry, f"tunnel_options[{idx + 1}]", base=tunnel))
-    return errors
 
 
 def validate_against(module: AnsibleAWSModule, existing) -> None:
@@ -461,14 +372,23 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    existing = find_vpn_connection(
-        client,
-        vpn_connection_id=p["vpn_connection_id"],
-        customer_gateway_id=p["customer_gateway_id"],
-        vpn_gateway_id=p["vpn_gateway_id"],
-        transit_gateway_id=p["transit_gateway_id"],
-        name=p["name"],
-    )
+    report = {}
+    try:
+        existing = find_vpn_connection(
+            client,
+            vpn_connection_id=p["vpn_connection_id"],
+            customer_gateway_id=p["customer_gateway_id"],
+            vpn_gateway_id=p["vpn_gateway_id"],
+            transit_gateway_id=p["transit_gateway_id"],
+            name=p["name"],
+            tags=p["tags"],
+        )
+    except DuplicatesFound as dup:
+        if p["state"] == "absent":
+            for connection in dup.matches:
+                remove_vpn_connection(client, module, connection)
+            module.exit_json(changed=True, vpn_connection_id=None, duplicates_removed=[c["VpnConnectionId"] for c in dup.matches])
+        existing, report = converge_vpn_connections(client, module, dup.matches)
     if p["state"] == "absent":
         changed, diff = remove_vpn_connection(client, module, existing)
         conn_id = existing["VpnConnectionId"] if existing else None
@@ -484,8 +404,14 @@ def run(module):
             )
     validate_against(module, existing)
     changed, connection, diff = ensure_vpn_connection(client, module, existing)
-    result = vpn_connection_result(connection, p["return_secrets"])
-    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+    if p["return_secrets"] and connection.get("PreSharedKeyArn"):
+        connection, warning = with_secret_keys(module.client("secretsmanager"), connection)
+        if warning:
+            module.warn(warning)
+    attachment_id = transit_gateway_attachment_id(client, connection)
+    result = vpn_connection_result(connection, p["return_secrets"], attachment_id)
+    changed |= bool(report.get("duplicates_removed"))
+    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result, **report)
 
 
 def main():

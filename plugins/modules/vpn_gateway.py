@@ -19,6 +19,13 @@ description:
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - An idempotent run makes one DescribeVpnGateways call, plus one DescribeRouteTables call when
     O(route_table_ids) is given.
+  - B(Duplicates.) AWS takes no idempotency token for CreateVpnGateway, so two runs that overlap may
+    both create. When several live gateways named O(name) match and every one carries O(name) and
+    all of O(tags) (the collection's own), the module keeps one - the one live VPN connections use,
+    else the one attached to O(vpc_id), else the lowest ID (the same choice in every run); it
+    deletes the others that nothing uses (no live VPN connection; it is detached first), never one
+    in use, and reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning.
+    Matches that are not all the collection's fail as before, naming them.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -111,6 +118,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+duplicates_removed:
+  description:
+    - IDs of the collection's own duplicates deleted by this run (see the description); in check mode, those a run would delete.
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
+duplicates_kept:
+  description: IDs of the collection's own duplicates left because something uses them (named in a warning too).
+  returned: when several gateways of the collection matched
+  type: list
+  elements: str
 vpn_gateway_id:
   description: The ID of the gateway (null in check mode before creation, or when absent).
   returned: always
@@ -165,7 +183,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import remove_vpn_gateway
@@ -194,14 +214,18 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    existing = find_vpn_gateway(
-        client,
-        vpn_gateway_id=p["vpn_gateway_id"],
-        name=p["name"],
-        tags=p["tags"],
-        amazon_side_asn=p["amazon_side_asn"],
-        vpc_id=p["vpc_id"],
-    )
+    report = {}
+    try:
+        existing = find_vpn_gateway(
+            client,
+            vpn_gateway_id=p["vpn_gateway_id"],
+            name=p["name"],
+            tags=p["tags"],
+            amazon_side_asn=p["amazon_side_asn"],
+            vpc_id=p["vpc_id"],
+        )
+    except DuplicatesFound as dup:
+        existing, report = converge_vpn_gateways(client, module, dup.matches)
     if p["state"] == "absent":
         users = connections_using(client, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
         message = f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first" if users else ""
@@ -212,14 +236,15 @@ def run(module):
             module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
         changed, diff = remove_vpn_gateway(client, module, existing)
         gw_id = existing["VpnGatewayId"] if existing else None
-        module.exit_json(changed=changed, vpn_gateway_id=gw_id, diff=diff)
+        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), vpn_gateway_id=gw_id, diff=diff, **report)
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
     check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
     result = dict(
-        changed=changed,
+        report,
+        changed=changed or bool(report.get("duplicates_removed")),
         vpn_gateway_id=gateway.get("VpnGatewayId"),
         vpn_gateway=snake_resource(gateway),
         vpc_id=vgw_attached_vpc(gateway),
