@@ -129,18 +129,38 @@ def _tunnel_differences(ip, desired, aws, device):
     return differences
 
 
+def difference_text(difference):
+    """One difference in words: 'tunnel 198.51.100.1 dpd_timeout_seconds: inventory 40, AWS 30, device 30 (wrong: both)'."""
+    d = difference
+
+    def shown(value):
+        return "-" if value is None else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
+
+    return (f"tunnel {d['tunnel']} {d['field']}: inventory {shown(d['desired'])}, AWS {shown(d['aws'])}, "
+            f"device {shown(d['device'])} (wrong: {d['wrong']})")
+
+
+def aws_tunnel_options(connection):
+    """Each tunnel's options with its ``outside_ip_address``, from a DescribeVpnConnections entry
+    (CamelCase) or a ``vpn_connection_info`` entry (its merged ``tunnels``)."""
+    if "tunnels" in connection:
+        return [dict(t.get("options") or {}, outside_ip_address=t["outside_ip"]) for t in connection["tunnels"]]
+    return current_tunnels(connection)
+
+
 def drift_report(site, desired, connection, device=None, time=None):
     """The drift report of one site.
 
     ``desired``: the inventory's tunnel_options entries (``sitevpn_tunnel_options``);
-    ``connection``: the VPN connection as DescribeVpnConnections returns it (CamelCase), or None;
+    ``connection``: the VPN connection as DescribeVpnConnections (CamelCase) or
+    ``vpn_connection_info`` returns it, or None;
     ``device``: ``{outside_ip: {"configured": {...}, "negotiated": {...}}}``, None when not read.
     """
     report = {"site": site, "time": time, "ok": True, "differences": [], "messages": []}
     if not connection:
         report.update(ok=False, messages=[f"{site} has no VPN connection on AWS"])
         return report
-    aws_tunnels = current_tunnels(connection)
+    aws_tunnels = aws_tunnel_options(connection)
     try:
         pairs = match_tunnels(list(desired or []), aws_tunnels)
     except ValueError as e:

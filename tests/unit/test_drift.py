@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_negotiated
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 
 DATA = Path(__file__).resolve().parent / "fixtures" / "drift"
 T1, T2 = "198.51.100.1", "198.51.100.2"
@@ -92,3 +93,10 @@ def test_no_connection_and_unmatched_inventory():
     assert drift_report("s1", [], None)["messages"] == ["s1 has no VPN connection on AWS"]
     report = drift_report("s1", [{"outside_ip_address": "192.0.2.9"}], _connection())
     assert not report["ok"] and "cannot be matched" in report["messages"][0]
+
+
+def test_vpn_connection_info_form_gives_the_same_report():
+    camel = _connection({"Phase2LifetimeSeconds": 1800})
+    info = {"vpn_connection_id": "vpn-1", "tunnels": merge_tunnels(camel)}
+    desired = [{"tunnel_inside_cidr": "169.254.10.0/30", "phase2_lifetime_seconds": 3600}]
+    assert drift_report("s1", desired, info, {T1: {}, T2: {}}) == drift_report("s1", desired, camel, {T1: {}, T2: {}})
