@@ -104,6 +104,22 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
             return jsonify({"error": f"no VPN connection {body['vpn_connection_id']}"}), 404
         return jsonify(result)
 
+    @app.post("/maintenance")
+    def maintenance() -> Any:
+        """Announce (or with ``pending: false`` withdraw) AWS tunnel endpoint maintenance."""
+        body = _body()
+        if not body.get("outside_ip"):
+            raise BadRequest("outside_ip is required (vpn_connection_id, pending and auto_applied_after are optional)")
+        record = ec2_vpn.set_pending_maintenance(
+            body.get("vpn_connection_id"),
+            body["outside_ip"],
+            pending=body.get("pending", True),
+            auto_applied_after=body.get("auto_applied_after"),
+        )
+        if record is None:
+            return jsonify({"error": f"no VPN tunnel has outside IP {body['outside_ip']}"}), 404
+        return jsonify(record)
+
     @app.get("/vpn-connections")
     def vpn_connections() -> Any:
         return jsonify({"vpn_connections": ec2_vpn.lab_view()})

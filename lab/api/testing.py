@@ -108,6 +108,10 @@ class LabAPI:
     def bgp_routes(self, vpn_connection_id: str, prefixes: list[str]) -> dict[str, Any]:
         return self.call("POST", "bgp-routes", {"vpn_connection_id": vpn_connection_id, "prefixes": prefixes})
 
+    def maintenance(self, outside_ip: str, **fields: Any) -> dict[str, Any]:
+        """POST /_lab/maintenance: ``vpn_connection_id``, ``pending`` (true, a text or false), ``auto_applied_after``."""
+        return self.call("POST", "maintenance", {"outside_ip": outside_ip, **fields})
+
     def vpn_connections(self) -> list[dict[str, Any]]:
         return self.call("GET", "vpn-connections")["vpn_connections"]
 

@@ -46,7 +46,7 @@ def normalize_tunnel(t: dict) -> dict:
         "vgw_inside_ip": (t.get("vgw_inside_ip") or vgw_in).split("/")[0],
         "cgw_inside_ip": (t.get("cgw_inside_ip") or cgw_in).split("/")[0],
         "psk": t.get("psk") or t.get("pre_shared_key") or opts.get("pre_shared_key"),
-        # ReplaceVpnTunnel bumps it: the endpoint is replaced, so the SA must go
+        # ReplaceVpnTunnel bumps it: the endpoint is replaced, so its charon restarts (edge.py)
         "replacements": int(t.get("replacements") or 0),
         "options": {k: (values(v) if isinstance(v, list) else v) for k, v in opts.items()},
     }

@@ -180,7 +180,9 @@ def reconcile(state: State, conns: list[dict]) -> dict:
             rec.pop("hash_conf", None)
             continue
         rec.pop("error", None)
-        h_conf, h_sconf = _digest(conf + f"# replacements {t['replacements']}"), _digest(sconf)
+        # ReplaceVpnTunnel (e.g. applying AWS's tunnel maintenance) replaces the endpoint: its
+        # count is part of the daemon's digest, so that tunnel's charon alone is restarted below
+        h_conf, h_sconf = _digest(conf), _digest(sconf + f"# replacements {t['replacements']}")
         key = f"charon:{ns}"
         alive = state.pid_of(key)
         if alive and rec.get("hash_sconf") == h_sconf:

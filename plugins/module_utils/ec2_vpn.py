@@ -173,6 +173,14 @@ def replace_vpn_tunnel(
     ).get("Return", True)
 
 
+@EC2VpnConnectionErrorHandler.common_error_handler("get vpn tunnel replacement status")
+@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
+def get_vpn_tunnel_replacement_status(client, vpn_connection_id: str, outside_ip: str) -> Dict[str, Any]:
+    return client.get_vpn_tunnel_replacement_status(
+        VpnConnectionId=vpn_connection_id, VpnTunnelOutsideIpAddress=outside_ip
+    )
+
+
 @EC2VpnConnectionErrorHandler.list_error_handler("get vpn connection device sample configuration")
 @AWSRetry.jittered_backoff()
 def get_vpn_connection_device_sample_configuration(

@@ -78,7 +78,7 @@ KNOWN_VARIABLES = frozenset(
     """
     sitevpn_amazon_side_asn sitevpn_aws_access_key sitevpn_aws_endpoint_url sitevpn_aws_region
     sitevpn_aws_secret_key sitevpn_aws_tags sitevpn_aws_wait_timeout sitevpn_backup_target sitevpn_bgp_asn
-    sitevpn_bgp_timers sitevpn_cgw_ip sitevpn_device_existing sitevpn_eda_access_key sitevpn_eda_endpoint_url
+    sitevpn_bgp_timers sitevpn_cgw_ip sitevpn_device_existing sitevpn_drift_fail sitevpn_eda_access_key sitevpn_eda_endpoint_url
     sitevpn_eda_escalation_playbook sitevpn_eda_queue_name sitevpn_eda_region sitevpn_eda_secret_key
     sitevpn_escalation_dir sitevpn_escalation_event sitevpn_escalation_old sitevpn_escalation_records
     sitevpn_event sitevpn_event_connection sitevpn_event_found sitevpn_event_hosts sitevpn_event_plan

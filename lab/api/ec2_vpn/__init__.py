@@ -14,6 +14,7 @@ Laid out as moto lays out a service:
 | responses.py, urls.py | the thin EC2 response methods and the actions they answer |
 | device_config.py, ../cgw_config.py | sample device configurations, the XML |
 | view.py | the lab's interface: telemetry, BGP routes, the data plane's view |
+| maintenance.py | tunnel endpoint maintenance: MaintenanceDetails, ReplaceVpnTunnel, GetVpnTunnelReplacementStatus |
 
 lab/api/patches.py applies every patch to moto (this slice's included) once per process.
 Lab VPN state lives on moto's objects, so moto's reset clears it.
@@ -21,9 +22,10 @@ Lab VPN state lives on moto's objects, so moto's reset clears it.
 
 from __future__ import annotations
 
+from lab.api.ec2_vpn.maintenance import set_pending as set_pending_maintenance
 from lab.api.ec2_vpn.view import lab_view, set_bgp_routes, set_tunnel_telemetry
 
-__all__ = ["lab_view", "reset", "set_bgp_routes", "set_tunnel_telemetry"]
+__all__ = ["lab_view", "reset", "set_bgp_routes", "set_pending_maintenance", "set_tunnel_telemetry"]
 
 
 def reset() -> None:

@@ -61,14 +61,6 @@ def modify_vpn_connection(self) -> ActionResult:
     return ActionResult({"VpnConnection": conn})
 
 
-def replace_vpn_tunnel(self) -> ActionResult:
-    self.error_on_dryrun()
-    models.replace_tunnel(
-        self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("VpnTunnelOutsideIpAddress")
-    )
-    return ActionResult({"Return": True})
-
-
 def create_vpn_connection_route(self) -> ActionResult:
     models.create_connection_route(
         self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("DestinationCidrBlock")

@@ -6,7 +6,7 @@ methods lab/api/patches.py puts on moto's EC2Response, by snake_case action name
 
 from __future__ import annotations
 
-from lab.api.ec2_vpn import responses
+from lab.api.ec2_vpn import maintenance, responses
 
 ACTIONS = {
     name: getattr(responses, name)
@@ -15,7 +15,6 @@ ACTIONS = {
         "modify_vpn_tunnel_options",
         "modify_vpn_connection_options",
         "modify_vpn_connection",
-        "replace_vpn_tunnel",
         "create_vpn_connection_route",
         "delete_vpn_connection_route",
         "enable_vgw_route_propagation",
@@ -25,3 +24,5 @@ ACTIONS = {
         "create_customer_gateway",
     )
 }
+# ReplaceVpnTunnel and GetVpnTunnelReplacementStatus: tunnel endpoint maintenance (maintenance.py)
+ACTIONS.update(maintenance.ACTIONS)

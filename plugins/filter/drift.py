@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The documentation of the filters lives in drift_report.yml, drift_line.yml and swanctl_negotiated.yml; the
+# comparison is module_utils/drift.py's.
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.drift import difference_text
+from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report as build_drift_report
+from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_negotiated
+
+
+def drift_report(facts):
+    """The site's drift report from the facts the drift role gathered."""
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError(f"drift_report expects a dict, got {type(facts).__name__}")
+    try:
+        return build_drift_report(
+            facts.get("site"), facts.get("desired") or [], facts.get("connection"), facts.get("device"), facts.get("time")
+        )
+    except (ValueError, TypeError, KeyError) as e:
+        raise AnsibleFilterError(f"drift_report: {e}") from e
+
+
+def swanctl_negotiated(text):
+    """The negotiated algorithms in ``swanctl --list-sas`` output, in AWS's names."""
+    if text is not None and not isinstance(text, str):
+        raise AnsibleFilterError(f"swanctl_negotiated expects a string, got {type(text).__name__}")
+    return parse_swanctl_negotiated(text)
+
+
+def drift_line(difference):
+    """One difference of a drift report in words."""
+    if not isinstance(difference, dict):
+        raise AnsibleFilterError(f"drift_line expects a difference (dict), got {type(difference).__name__}")
+    try:
+        return difference_text(difference)
+    except KeyError as e:
+        raise AnsibleFilterError(f"drift_line: the difference has no {e}") from e
+
+
+class FilterModule:
+    """The drift role's filters."""
+
+    def filters(self):
+        return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated}
