@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -14,22 +15,23 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import buil
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import TunnelPlanError
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 
-SAMPLES = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 SITE = {"name": "branch1", "site_prefixes": ["10.10.0.0/16"], "vpc_prefixes": ["10.0.0.0/16"]}
+# AWS's published samples (tests/fixtures/real-aws): a BGP and a static connection
+BGP, STATIC = (
+    json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "real-aws" / f"{name}.describe-vpn-connections.json").read_text())
+    ["VpnConnections"][0]
+    for name in ("vpn-ba2e34a8", "vpn-static-2019")
+)
 
 
-def _connection(name):
-    return json.loads((SAMPLES / f"{name}.describe-vpn-connections.json").read_text())["VpnConnections"][0]
+@pytest.fixture(name="bgp")
+def bgp_sample():
+    return copy.deepcopy(BGP)
 
 
-@pytest.fixture
-def bgp():
-    return _connection("vpn-ba2e34a8")
-
-
-@pytest.fixture
-def static():
-    return _connection("vpn-static-2019")
+@pytest.fixture(name="static")
+def static_sample():
+    return copy.deepcopy(STATIC)
 
 
 def test_the_plan_is_the_tunnel_plan_unchanged(bgp):
