@@ -3,12 +3,14 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the two filters lives in vpn_tunnels.yml and vpn_tunnel_plan.yml.
+# The documentation of the filters lives in vpn_tunnels.yml, vpn_tunnel_plan.yml, site_model.yml and site_names.yml.
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils import site_names as names
+from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import build_site_model
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -51,14 +53,19 @@ def vpn_tunnels(connection):
         raise AnsibleFilterError(f"vpn_tunnels: {e}") from e
 
 
-def vpn_tunnel_plan(connection, site=None):
-    """The vendor-neutral device plan of the connection for a site."""
-    connection = _connection(connection, "vpn_tunnel_plan")
+def _with_secrets(connection, name):
+    connection = _connection(connection, name)
     if not _has_secrets(connection):
         raise AnsibleFilterError(
-            "vpn_tunnel_plan: the connection has no customer_gateway_configuration and no pre-shared keys: "
+            f"{name}: the connection has no customer_gateway_configuration and no pre-shared keys: "
             "sitevpn.aws.vpn_connection returns them only with return_secrets: true (set no_log: true on that task)"
         )
+    return connection
+
+
+def vpn_tunnel_plan(connection, site=None):
+    """The vendor-neutral device plan of the connection for a site."""
+    connection = _with_secrets(connection, "vpn_tunnel_plan")
     if site is not None and not isinstance(site, dict):
         raise AnsibleFilterError(f"vpn_tunnel_plan: site must be a dict, got {type(site).__name__}")
     try:
@@ -67,6 +74,22 @@ def vpn_tunnel_plan(connection, site=None):
         raise AnsibleFilterError(f"vpn_tunnel_plan: {e}") from e
 
 
+def site_model(connection, site):
+    """The site model (module_utils/site_model.py): the plan plus the site's names and device layout."""
+    connection = _with_secrets(connection, "site_model")
+    try:
+        return build_site_model(connection, site)
+    except (VpnConfigError, ValidationError) as e:
+        raise AnsibleFilterError(f"site_model: {e}") from e
+
+
+def site_names(site, name_prefix=None):
+    """The AWS-side names of a site (module_utils/site_names.py), before its connection exists."""
+    if not isinstance(site, str) or not site:
+        raise AnsibleFilterError(f"site_names: the site must be a name, got {site!r}")
+    return names.site_names(name_prefix, site)
+
+
 class FilterModule:
     def filters(self):
-        return {"vpn_tunnels": vpn_tunnels, "vpn_tunnel_plan": vpn_tunnel_plan}
+        return {"vpn_tunnels": vpn_tunnels, "vpn_tunnel_plan": vpn_tunnel_plan, "site_model": site_model, "site_names": site_names}

@@ -38,6 +38,9 @@ import os
 import boto3
 from botocore.exceptions import ClientError
 
+# the collection's plugins/module_utils/site_names.py, packed beside this file in the zip
+from site_names import site_of_connection_name
+
 SOURCE = "sitevpn.failover"
 TARGET_PARAMS = (
     ("tgw-", "TransitGatewayId"),
@@ -212,7 +215,7 @@ class Failover:
         tunnel = status.get(change["tunnel_ip"], {})
         others = [dict(entry, outside_ip=ip) for ip, entry in status.items() if ip != change["tunnel_ip"]]
         return {
-            "site": tags.get("Site") or _site_of(tags.get("Name", ""), self.config.name_prefix),
+            "site": tags.get("Site") or site_of_connection_name(tags.get("Name", ""), self.config.name_prefix),
             "static_routes_only": bool((connection.get("Options") or {}).get("StaticRoutesOnly")),
             "tunnel_number": tunnel.get("number"),
             "since": tunnel.get("since") or iso(change["time"]),
@@ -356,11 +359,6 @@ class Failover:
             )
         self.log(json.dumps(record, sort_keys=True, default=str))
         return record
-
-
-def _site_of(name, prefix):
-    """roles/aws_vpn names a connection <prefix>-<site>."""
-    return name[len(prefix) + 1:] if prefix and name.startswith(prefix + "-") else name
 
 
 def _static_route(table, cidr):

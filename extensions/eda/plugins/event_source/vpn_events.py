@@ -94,8 +94,10 @@ EXAMPLES = r"""
 import asyncio
 import collections
 import datetime
+import importlib.util
 import json
 import logging
+import os
 import re
 from typing import Any
 
@@ -107,11 +109,22 @@ SOURCE_LAMBDA = "lambda"
 ALARM_STATES = {"ALARM": "DOWN", "OK": "UP"}
 _STATE_WORDS = {"UP": "UP", "DOWN": "DOWN", "ALARM": "DOWN", "OK": "UP"}
 _SITE_RE = re.compile(r"\bsite[=:]\s*([A-Za-z0-9_.-]+)", re.IGNORECASE)
-# roles/monitoring: "<prefix>-vpn-<site>-tunnel<N>-down", "<prefix>-vpn-<site>-both-tunnels-down";
-# its descriptions say "... of vpn-0123 (<site>) ..."
-_ALARM_SITE_RE = re.compile(r"^.*?-vpn-(?P<site>.+?)-(?:tunnel\d+-[a-z]+|both-tunnels-down)$")
+# roles/monitoring's descriptions say "... of vpn-0123 (<site>) ..."
 _DESCRIPTION_SITE_RE = re.compile(r"\bvpn-[0-9a-f]{8,17} \(([A-Za-z0-9_.-]+)\)")
 _VPN_RE = re.compile(r"\b(vpn-[0-9a-f]{8,17})\b")
+
+
+def _load_site_names():
+    """The collection's naming module, by its place in the collection: ansible-rulebook runs this
+    file with runpy, and a decision environment's collection path is not on sys.path."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "plugins", "module_utils", "site_names.py")
+    spec = importlib.util.spec_from_file_location("sitevpn_aws_site_names", os.path.normpath(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+site_names = _load_site_names()
 
 
 class MalformedMessage(ValueError):
@@ -215,9 +228,7 @@ def _site_from(description: Any, alarm_name: Any = None) -> str | None:
             if match:
                 return match.group(1)
     if isinstance(alarm_name, str):
-        match = _ALARM_SITE_RE.match(alarm_name)
-        if match:
-            return match.group("site")
+        return site_names.site_of_alarm_name(alarm_name)
     return None
 
 

@@ -32,7 +32,8 @@ def _describe(name):
 
 def test_filter_maps():
     assert pvc.FilterModule().filters() == {"parse_vpn_config": pvc.parse_vpn_config}
-    assert tpf.FilterModule().filters() == {"vpn_tunnels": tpf.vpn_tunnels, "vpn_tunnel_plan": tpf.vpn_tunnel_plan}
+    assert tpf.FilterModule().filters() == {"vpn_tunnels": tpf.vpn_tunnels, "vpn_tunnel_plan": tpf.vpn_tunnel_plan,
+                                            "site_model": tpf.site_model, "site_names": tpf.site_names}
 
 
 def test_parse_vpn_config_is_the_module_utils_parser():
@@ -131,3 +132,22 @@ def test_tunnel_plan_without_xml_or_keys_says_return_secrets():
     }
     with pytest.raises(AnsibleFilterError, match="return_secrets: true"):
         tpf.vpn_tunnel_plan(stripped, {"name": "site-a"})
+
+
+def test_site_model_filter_takes_the_describe_result_and_says_what_is_wrong():
+    describe = _describe("vpn-ba2e34a8")
+    model = tpf.FilterModule().filters()["site_model"](describe, {"name": "branch1", "primary_tunnel": 2})
+    assert model["plan"]["primary_tunnel"] == 2 and model["names"]["connection"] == "sitevpn-branch1"
+    with pytest.raises(AnsibleFilterError, match="site_model: site: unknown keys: colour"):
+        tpf.site_model(describe, {"name": "branch1", "colour": "blue"})
+    bare = dict(describe["VpnConnections"][0], CustomerGatewayConfiguration=None)
+    bare["Options"] = {}
+    with pytest.raises(AnsibleFilterError, match="site_model: the connection has no customer_gateway_configuration"):
+        tpf.site_model(bare, {"name": "branch1"})
+
+
+def test_site_names_filter():
+    assert tpf.site_names("site-bgp")["connection"] == "sitevpn-site-bgp"
+    assert tpf.site_names("site-bgp", "acme")["both_down_alarm"] == "acme-vpn-site-bgp-both-tunnels-down"
+    with pytest.raises(AnsibleFilterError, match="site_names"):
+        tpf.site_names("")
