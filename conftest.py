@@ -17,7 +17,6 @@ DATAPLANE_FILES = frozenset({
     "tests/integration/test_it_dataplane_labapi.py",
     "tests/integration/test_it_site.py",
     "tests/integration/test_it_strongswan.py",
-    "tests/integration/test_it_day2.py",
     "tests/integration/test_it_eda.py",
     "tests/integration/test_it_molecule.py",
     "tests/unit/eda/test_tunnel_event_role.py",

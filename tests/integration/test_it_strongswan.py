@@ -6,7 +6,8 @@ Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Establi
 site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
 changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1399 and the TCP MSS clamp (1359) on
 the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
-the device (reload) follow; playbooks/teardown.yml's device play (``--tags devices``: the role's
+the device (reload) follow; the day-2 playbooks rotate_keys.yml and change_tunnel_options.yml
+(roles/lockstep; their checks in lockstep_checks.py); playbooks/teardown.yml's device play (``--tags devices``: the role's
 absent path) removing what the role put on both devices - check mode first, then for real, then
 again with changed=0; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+import lockstep_checks
 from sitevpn_playbook import BIN, ROOT, run_playbook
 
 from lab.dataplane import bounds
@@ -371,6 +373,49 @@ def device_leftovers(devices):
         }
         left.update({f"{dev} {k}": v for k, v in found.items() if v})
     return left
+
+
+def test_rotate_keys_in_lockstep(lab_env, tmp_path):
+    """playbooks/rotate_keys.yml (roles/lockstep): refused unless asked for; then every key changed on
+    AWS and on the device (a configure run afterwards changes nothing), within the loss bounds."""
+    env, reports = lab_env, tmp_path / "reports"
+    before = lockstep_checks.keys(telemetry(env["url"]))
+    sites = lab_cli("status")["sites"]
+    ips = lockstep_checks.tunnel_ips({name: sites[name]["device"] for name in SITES})
+    refused = lockstep_checks.day2(env, "rotate_keys.yml", reports, {"sitevpn_failover_test": False})
+    assert refused.rc != 0 and "runs only when asked for" in refused.output, refused.output
+    assert lockstep_checks.keys(telemetry(env["url"])) == before
+
+    run = lockstep_checks.day2(env, "rotate_keys.yml", reports)
+    assert run.rc == 0, run.output
+    after = lockstep_checks.keys(telemetry(env["url"]))
+    assert set(after) == set(before) and all(after[ip] != before[ip] for ip in before), "every key changed"
+    for site in SITES:
+        rep = lockstep_checks.check_report(reports, site, "rotate_keys.json", ips[site], run.output,
+                                           [*before.values(), *after.values()])
+        print(f"\nrotate_keys {site}: lost {rep['lost']} in {rep['ended'] - rep['started']:.0f}s")
+    again = configure(env)
+    assert again.rc == 0 and again.total_changed == 0, changed_tasks(again.output)
+
+
+def test_change_tunnel_options_in_lockstep(lab_env, tmp_path):
+    """playbooks/change_tunnel_options.yml: DH group 20 on both tunnels of both sites, AWS and devices."""
+    env, reports = lab_env, tmp_path / "reports"
+    sites = lab_cli("status")["sites"]
+    ips = lockstep_checks.tunnel_ips({name: sites[name]["device"] for name in SITES})
+    run = lockstep_checks.day2(env, "change_tunnel_options.yml", reports, {"sitevpn_tunnel_options": lockstep_checks.NEW_OPTIONS})
+    assert run.rc == 0, run.output
+    for c in telemetry(env["url"]):
+        for t in c["tunnels"]:
+            assert t.get("phase1_dh_group_numbers") == [20] and t.get("phase2_dh_group_numbers") == [20], t
+    for site in SITES:
+        rep = lockstep_checks.check_report(reports, site, "change_tunnel_options.json", ips[site], run.output,
+                                           lockstep_checks.keys(telemetry(env["url"])).values())
+        print(f"\nchange_tunnel_options {site}: lost {rep['lost']} in {rep['ended'] - rep['started']:.0f}s")
+        for i in (1, 2):
+            box = f"{sites[site]['device']}t{i}"
+            sas = netns(box, "swanctl", "--list-sas", "--uri", f"unix:///var/lib/sitevpn-strongswan/{box}/charon.vici").stdout
+            assert "ECP_384" in sas, sas
 
 
 def test_teardown_removes_the_device_configuration(lab_env, record_property):
