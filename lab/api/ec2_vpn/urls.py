@@ -6,7 +6,7 @@ methods lab/api/patches.py puts on moto's EC2Response, by snake_case action name
 
 from __future__ import annotations
 
-from lab.api.ec2_vpn import responses
+from lab.api.ec2_vpn import hub_responses, responses
 
 ACTIONS = {
     name: getattr(responses, name)
@@ -25,3 +25,7 @@ ACTIONS = {
         "create_customer_gateway",
     )
 }
+ACTIONS.update(
+    (name, getattr(hub_responses, name))
+    for name in ("create_vpn_concentrator", "describe_vpn_concentrators", "delete_vpn_concentrator", "get_active_vpn_tunnel_status")
+)
