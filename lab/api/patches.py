@@ -13,6 +13,7 @@ import threading
 from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.ec2.models import EC2Backend
 from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachment
@@ -20,12 +21,13 @@ from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRouteTabl
 from moto.ec2.models.vpn_connections import VPNConnection, VPNConnectionBackend
 from moto.ec2.models.vpn_gateway import VpnGatewayBackend
 from moto.ec2.responses import EC2Response
+from moto.ec2.responses import tags as ec2_tag_responses
 from moto.events.models import Rule
 from moto.sns.models import Subscription, Topic
 
 from lab.api.cloudwatch import models as cloudwatch_models
 from lab.api.cloudwatch import urls as cloudwatch_urls
-from lab.api.ec2_vpn import gateways, serialize, transit_gateways, urls
+from lab.api.ec2_vpn import concentrators, gateways, serialize, transit_gateways, urls
 from lab.api.notify import models as notify_models
 
 _lock = threading.Lock()
@@ -69,6 +71,9 @@ def _install_ec2_vpn() -> None:
     TGWTables.disable_transit_gateway_route_table_propagation = transit_gateways.wrap_disable_propagation(
         TGWTables.disable_transit_gateway_route_table_propagation)
     VPNConnectionBackend.delete_vpn_connection = transit_gateways.wrap_delete_vpn_connection(VPNConnectionBackend.delete_vpn_connection)
+    # tags on concentrators: moto's CreateTags/DeleteTags know their IDs neither by prefix nor by backend
+    ec2_tag_responses.validate_resource_ids = concentrators.wrap_validate_resource_ids(ec2_tag_responses.validate_resource_ids)
+    EC2Backend.do_resources_exist = concentrators.wrap_do_resources_exist(EC2Backend.do_resources_exist)
 
     for name, func in urls.ACTIONS.items():
         setattr(EC2Response, name, func)

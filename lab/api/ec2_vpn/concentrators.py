@@ -33,13 +33,20 @@ _FILTERS = {
 
 
 class VpnConcentrator:
-    def __init__(self, transit_gateway_id: str, attachment_id: str, tags: dict):
+    def __init__(self, backend, transit_gateway_id: str, attachment_id: str, tags: dict):
+        self.backend = backend
         self.id = "vpn-concentrator-" + secrets.token_hex(9)[:17]
         self.type = "ipsec.1"
         self.transit_gateway_id = transit_gateway_id
         self.attachment_id = attachment_id
-        self.tags = dict(tags)
         self._state, self._since = "pending", time.monotonic()
+        if tags:
+            backend.create_tags([self.id], dict(tags))
+
+    @property
+    def tags(self) -> dict:
+        # moto's tag store, so CreateTags / DeleteTags on the concentrator's ID work as on any resource
+        return dict(self.backend.tags.get(self.id, {}))
 
     @property
     def state(self) -> str:
@@ -90,7 +97,7 @@ def create(backend, concentrator_type, transit_gateway_id, tags) -> VpnConcentra
         tgw = backend.transit_gateways.get(transit_gateway_id)
         if tgw is None or tgw.state in ("deleted", "deleting"):
             raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {transit_gateway_id} does not exist")
-        concentrator = VpnConcentrator(transit_gateway_id, "", tags)
+        concentrator = VpnConcentrator(backend, transit_gateway_id, "", tags)
         attachment = transit_gateways.attach(backend, concentrator.id, "vpn-concentrator", transit_gateway_id, tags)
         concentrator.attachment_id = attachment.id
         _store(backend)[concentrator.id] = concentrator
@@ -169,3 +176,28 @@ def check_new_connection(backend, params: dict) -> VpnConcentrator | None:
         raise EC2ClientError("VpnConnectionLimitExceeded",
                              f"You have reached the limit of {quota} VPN connections per VPN concentrator ({concentrator.id})")
     return concentrator
+
+
+def wrap_validate_resource_ids(original):
+    """moto's CreateTags / DeleteTags check IDs against its own prefixes: let concentrators' through."""
+
+    def validate_resource_ids(resource_ids):
+        others = [r for r in resource_ids if not str(r).startswith("vpn-concentrator-")]
+        return original(others) if others or not resource_ids else True
+
+    return validate_resource_ids
+
+
+def wrap_do_resources_exist(original):
+    """moto reads ``vpn-concentrator-…`` as a VPN connection ID: check concentrators' IDs here."""
+
+    def do_resources_exist(self, resource_ids):
+        others = []
+        for resource_id in resource_ids:
+            if str(resource_id).startswith("vpn-concentrator-"):
+                get(self, resource_id)
+            else:
+                others.append(resource_id)
+        return original(self, others) if others else True
+
+    return do_resources_exist
