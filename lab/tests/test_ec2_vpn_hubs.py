@@ -99,6 +99,8 @@ def test_propagation_twice_to_one_table_refused_and_several_tables_allowed(ec2):
     ec2.disable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
     props = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=other)["TransitGatewayRouteTablePropagations"]
     assert [p["TransitGatewayAttachmentId"] for p in props] == [att]
+    by_attachment = ec2.get_transit_gateway_attachment_propagations(TransitGatewayAttachmentId=att)["TransitGatewayAttachmentPropagations"]
+    assert by_attachment == [{"TransitGatewayRouteTableId": other, "State": "enabled"}]
     with pytest.raises(ClientError) as exc:
         ec2.disable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
     assert _code(exc) == "InvalidRouteTablePropagation.NotFound"

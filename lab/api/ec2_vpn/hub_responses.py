@@ -1,4 +1,5 @@
-"""Thin EC2 response methods for the VPN hubs: VPN Concentrators and GetActiveVpnTunnelStatus.
+"""Thin EC2 response methods for the VPN hubs: VPN Concentrators, a transit gateway attachment's
+propagations and GetActiveVpnTunnelStatus.
 
 urls.py lists them beside responses.py's; patches.py puts them on moto's EC2Response.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from moto.core.responses import ActionResult
 from moto.ec2.utils import add_tag_specification
 
-from lab.api.ec2_vpn import active_tunnel_status, concentrators
+from lab.api.ec2_vpn import active_tunnel_status, concentrators, transit_gateways
 
 
 def create_vpn_concentrator(self) -> ActionResult:
@@ -38,3 +39,9 @@ def get_active_vpn_tunnel_status(self) -> ActionResult:
         self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("VpnTunnelOutsideIpAddress")
     )
     return ActionResult({"ActiveVpnTunnelStatus": status})
+
+
+def get_transit_gateway_attachment_propagations(self) -> ActionResult:
+    self.error_on_dryrun()
+    found = transit_gateways.attachment_propagations(self.ec2_backend, self._get_param("TransitGatewayAttachmentId"))
+    return ActionResult({"TransitGatewayAttachmentPropagations": found})

@@ -160,3 +160,13 @@ def wrap_delete_vpn_connection(original):
             return conn
 
     return delete_vpn_connection
+
+
+def attachment_propagations(backend, attachment_id: str) -> list[dict]:
+    """GetTransitGatewayAttachmentPropagations (moto lacks it): the tables the attachment propagates to."""
+    attachment = _attachment(backend, attachment_id)
+    return [
+        {"TransitGatewayRouteTableId": table.id, "State": "enabled"}
+        for table in backend.transit_gateways_route_tables.values()
+        if any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation)
+    ]

@@ -27,5 +27,11 @@ ACTIONS = {
 }
 ACTIONS.update(
     (name, getattr(hub_responses, name))
-    for name in ("create_vpn_concentrator", "describe_vpn_concentrators", "delete_vpn_concentrator", "get_active_vpn_tunnel_status")
+    for name in (
+        "create_vpn_concentrator",
+        "describe_vpn_concentrators",
+        "delete_vpn_concentrator",
+        "get_active_vpn_tunnel_status",
+        "get_transit_gateway_attachment_propagations",
+    )
 )
