@@ -13,17 +13,21 @@ import threading
 from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.ec2.models import EC2Backend
 from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
 from moto.ec2.models.route_tables import RouteTable
-from moto.ec2.models.vpn_connections import VPNConnection
+from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachment
+from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRouteTableBackend
+from moto.ec2.models.vpn_connections import VPNConnection, VPNConnectionBackend
 from moto.ec2.models.vpn_gateway import VpnGatewayBackend
 from moto.ec2.responses import EC2Response
+from moto.ec2.responses import tags as ec2_tag_responses
 from moto.events.models import Rule
 from moto.sns.models import Subscription, Topic
 
 from lab.api.cloudwatch import models as cloudwatch_models
 from lab.api.cloudwatch import urls as cloudwatch_urls
-from lab.api.ec2_vpn import gateways, serialize, urls
+from lab.api.ec2_vpn import concentrators, gateways, serialize, transit_gateways, urls
 from lab.api.notify import models as notify_models
 
 _lock = threading.Lock()
@@ -56,6 +60,20 @@ def _install_ec2_vpn() -> None:
     VpnGatewayBackend.create_vpn_gateway = gateways._wrap_create_vpn_gateway(VpnGatewayBackend.create_vpn_gateway)
     VpnGatewayBackend.attach_vpn_gateway = gateways._wrap_attach_vpn_gateway(VpnGatewayBackend.attach_vpn_gateway)
     VpnGatewayBackend.delete_vpn_gateway = gateways._wrap_delete_vpn_gateway(VpnGatewayBackend.delete_vpn_gateway)
+
+    # transit gateway VPN attachments in their route tables, one association each (transit_gateways.py)
+    TransitGatewayAttachment.association = property(transit_gateways.attachment_association)
+    TGWTables = TransitGatewayRouteTableBackend
+    TGWTables.associate_transit_gateway_route_table = transit_gateways.wrap_associate(TGWTables.associate_transit_gateway_route_table)
+    TGWTables.disassociate_transit_gateway_route_table = transit_gateways.wrap_disassociate(TGWTables.disassociate_transit_gateway_route_table)
+    TGWTables.enable_transit_gateway_route_table_propagation = transit_gateways.wrap_enable_propagation(
+        TGWTables.enable_transit_gateway_route_table_propagation)
+    TGWTables.disable_transit_gateway_route_table_propagation = transit_gateways.wrap_disable_propagation(
+        TGWTables.disable_transit_gateway_route_table_propagation)
+    VPNConnectionBackend.delete_vpn_connection = transit_gateways.wrap_delete_vpn_connection(VPNConnectionBackend.delete_vpn_connection)
+    # tags on concentrators: moto's CreateTags/DeleteTags know their IDs neither by prefix nor by backend
+    ec2_tag_responses.validate_resource_ids = concentrators.wrap_validate_resource_ids(ec2_tag_responses.validate_resource_ids)
+    EC2Backend.do_resources_exist = concentrators.wrap_do_resources_exist(EC2Backend.do_resources_exist)
 
     for name, func in urls.ACTIONS.items():
         setattr(EC2Response, name, func)

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
         "vpn_connections_per_region": 50,
         "customer_gateways_per_region": 50,
         "routes_per_vpn_connection": 100,
+        # not on AWS's quota page as the lab's authors could read it: the lab's assumption, raise it at will
+        "vpn_connections_per_concentrator": 100,
     },
 }
 

@@ -110,6 +110,7 @@ def test_aws_default_quotas(lab):
         "vpn_connections_per_region": 50,
         "customer_gateways_per_region": 50,
         "routes_per_vpn_connection": 100,
+        "vpn_connections_per_concentrator": 100,
     }
 
 

@@ -74,6 +74,7 @@ def test_settings_defaults_update_and_validation(lab):
             "vpn_connections_per_region": 50,
             "customer_gateways_per_region": 50,
             "routes_per_vpn_connection": 100,
+            "vpn_connections_per_concentrator": 100,
         },
     }
     updated = lab.set_settings({"tunnel_order": "shuffled", "time_factor": 60})

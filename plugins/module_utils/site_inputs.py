@@ -87,7 +87,7 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_lock_dir sitevpn_lock_timeout
     sitevpn_local_address sitevpn_local_preference_primary
     sitevpn_monitoring sitevpn_monitoring_subscriptions sitevpn_name_prefix sitevpn_netns
-    sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage
+    sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage sitevpn_quotas
     sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_static_routes_only
     sitevpn_strict_inventory sitevpn_strongswan sitevpn_teardown_confirm sitevpn_tunnel_options sitevpn_tunnel_profile sitevpn_vpc_cidr sitevpn_vpc_id
     sitevpn_vpc_prefixes sitevpn_vpc_probe sitevpn_vpc_probe_target sitevpn_vpn_connection
@@ -103,6 +103,7 @@ SHARED_VARIABLES = (
     "sitevpn_aws_region",
     "sitevpn_aws_endpoint_url",
     "sitevpn_aws_tags",
+    "sitevpn_quotas",
 )
 AMAZON_SIDE_ASN_DEFAULT = 64512
 PSK_STORAGES = ("Standard", "SecretsManager")

@@ -11,7 +11,10 @@ Laid out as moto lays out a service:
 | models.py | VPN connections: create, modify, routes, route propagation |
 | gateways.py | customer gateways, virtual private gateways, route tables, filters |
 | serialize.py | what DescribeVpnConnections / DescribeRouteTables show |
-| responses.py, urls.py | the thin EC2 response methods and the actions they answer |
+| transit_gateways.py | transit gateway VPN attachments: default tables, one association each, propagations |
+| concentrators.py | Site-to-Site VPN Concentrators and the rules of a connection on one |
+| active_tunnel_status.py | GetActiveVpnTunnelStatus |
+| responses.py, hub_responses.py, urls.py | the thin EC2 response methods and the actions they answer |
 | device_config.py, ../cgw_config.py | sample device configurations, the XML |
 | view.py | the lab's interface: telemetry, BGP routes, the data plane's view |
 | maintenance.py | tunnel endpoint maintenance: MaintenanceDetails, ReplaceVpnTunnel, GetVpnTunnelReplacementStatus |

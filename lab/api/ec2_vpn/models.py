@@ -12,7 +12,7 @@ import ipaddress
 from moto.ec2.exceptions import EC2ClientError, InvalidVpnConnectionIdError
 from moto.ec2.models.vpn_connections import VPNConnection
 
-from lab.api.ec2_vpn import quotas, rules
+from lab.api.ec2_vpn import concentrators, quotas, rules, transit_gateways
 from lab.api.ec2_vpn.common import LOCK, now
 from lab.api.ec2_vpn.rules import invalid
 from lab.api.ec2_vpn.tunnels import (
@@ -53,9 +53,12 @@ def _parse_options(raw: dict | None) -> tuple[dict, list]:
 
 def create_vpn_connection(backend, params: dict, account: str, region: str) -> VPNConnection:
     with LOCK:
+        concentrator = concentrators.check_new_connection(backend, params)
         conn = _create_vpn_connection(backend, params, account, region)
-        if conn.transit_gateway_id:
-            backend.create_transit_gateway_vpn_attachment(vpn_id=conn.id, transit_gateway_id=conn.transit_gateway_id)
+        # a concentrator's sites share its attachment; any other transit gateway connection gets its own
+        conn.vpn_concentrator_id = concentrator.id if concentrator else None
+        if conn.transit_gateway_id and not concentrator:
+            conn.lab_attachment_id = transit_gateways.attach(backend, conn.id, "vpn", conn.transit_gateway_id).id
     return conn
 
 

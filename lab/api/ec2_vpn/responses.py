@@ -21,6 +21,7 @@ def create_vpn_connection(self) -> ActionResult:
         "CustomerGatewayId": self._get_param("CustomerGatewayId"),
         "VpnGatewayId": self._get_param("VpnGatewayId"),
         "TransitGatewayId": self._get_param("TransitGatewayId"),
+        "VpnConcentratorId": self._get_param("VpnConcentratorId"),
         "PreSharedKeyStorage": self._get_param("PreSharedKeyStorage"),
         "Options": self._get_param("Options") or {},
         "_tags": add_tag_specification(self._get_param("TagSpecifications", [])),

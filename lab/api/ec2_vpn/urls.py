@@ -6,7 +6,7 @@ methods lab/api/patches.py puts on moto's EC2Response, by snake_case action name
 
 from __future__ import annotations
 
-from lab.api.ec2_vpn import maintenance, responses
+from lab.api.ec2_vpn import hub_responses, maintenance, responses
 
 ACTIONS = {
     name: getattr(responses, name)
@@ -26,3 +26,13 @@ ACTIONS = {
 }
 # ReplaceVpnTunnel and GetVpnTunnelReplacementStatus: tunnel endpoint maintenance (maintenance.py)
 ACTIONS.update(maintenance.ACTIONS)
+ACTIONS.update(
+    (name, getattr(hub_responses, name))
+    for name in (
+        "create_vpn_concentrator",
+        "describe_vpn_concentrators",
+        "delete_vpn_concentrator",
+        "get_active_vpn_tunnel_status",
+        "get_transit_gateway_attachment_propagations",
+    )
+)

@@ -1,0 +1,172 @@
+"""Transit gateway attachments of Site-to-Site VPN connections, as strict as AWS.
+
+moto 5.2.5 makes the VPN attachment but leaves it out of the route tables' associations and
+propagations (its ``association`` says "associated" to the default table whatever happens), and it
+associates one attachment with two tables without a word. Rules from the EC2 API reference
+(AssociateTransitGatewayRouteTable, EnableTransitGatewayRouteTablePropagation,
+DisassociateTransitGatewayRouteTable) and the transit gateway's options
+(DefaultRouteTableAssociation / DefaultRouteTablePropagation, Amazon VPC Transit Gateways guide).
+patches.py wraps moto's backend methods with these.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations
+
+from lab.api.ec2_vpn.common import LOCK
+
+
+def _attachment(backend, attachment_id: str):
+    attachment = backend.transit_gateway_attachments.get(attachment_id)
+    if attachment is None or attachment.state in ("deleted", "deleting"):
+        raise EC2ClientError("InvalidTransitGatewayAttachmentID.NotFound",
+                             f"Transit Gateway Attachment {attachment_id} was deleted or does not exist.")
+    return attachment
+
+
+def _table(backend, table_id: str):
+    table = backend.transit_gateways_route_tables.get(table_id)
+    if table is None or table.state in ("deleted", "deleting"):
+        raise EC2ClientError("InvalidRouteTableID.NotFound", f"Transit Gateway Route Table {table_id} was deleted or does not exist.")
+    return table
+
+
+def associated_table(backend, attachment_id: str):
+    """The route table the attachment is associated with, or None (an attachment has at most one)."""
+    for table in backend.transit_gateways_route_tables.values():
+        if attachment_id in table.route_table_associations:
+            return table
+    return None
+
+
+def _check_pair(backend, attachment_id: str, table_id: str):
+    attachment, table = _attachment(backend, attachment_id), _table(backend, table_id)
+    if attachment.transit_gateway_id != table.transit_gateway_id:
+        raise EC2ClientError("InvalidParameterValue",
+                             f"Transit Gateway Attachment {attachment_id} and Route Table {table_id} are on different transit gateways.")
+    return attachment, table
+
+
+def attach(backend, resource_id: str, resource_type: str, transit_gateway_id: str, tags=None):
+    """A new attachment (a VPN connection's or a concentrator's), associated and propagated as the
+    transit gateway's default route table options say."""
+    tgw = backend.transit_gateways[transit_gateway_id]
+    # moto's VPN attachment is a plain TransitGatewayAttachment: only the resource type differs
+    attachment = backend.create_transit_gateway_vpn_attachment(vpn_id=resource_id, transit_gateway_id=transit_gateway_id, tags=tags)
+    attachment.resource_type = resource_type
+    attachment.transit_gateway_route_table = None
+    options = getattr(tgw, "options", None) or {}
+    if options.get("DefaultRouteTableAssociation", "enable") == "enable" and options.get("AssociationDefaultRouteTableId"):
+        backend.associate_transit_gateway_route_table(attachment.id, options["AssociationDefaultRouteTableId"])
+    if options.get("DefaultRouteTablePropagation", "enable") == "enable" and options.get("PropagationDefaultRouteTableId"):
+        backend.enable_transit_gateway_route_table_propagation(attachment.id, options["PropagationDefaultRouteTableId"])
+    return attachment
+
+
+def detach(backend, attachment_id: str) -> None:
+    """The attachment of a deleted VPN connection or concentrator leaves its tables and goes."""
+    attachment = backend.transit_gateway_attachments.get(attachment_id)
+    if attachment is None:
+        return
+    for table in backend.transit_gateways_route_tables.values():
+        table.route_table_associations.pop(attachment_id, None)
+        table.route_table_propagation = [p for p in table.route_table_propagation if p.transitGatewayAttachmentId != attachment_id]
+    backend.transit_gateway_associations.pop(attachment_id, None)
+    backend.transit_gateway_propagations.pop(attachment_id, None)
+    attachment.transit_gateway_route_table = None
+    attachment.state = "deleted"
+
+
+def attachment_association(self):
+    """TransitGatewayAttachment.association, from the route tables (where AWS keeps it)."""
+    table = associated_table(self.ec2_backend, self.id) if self.state == "available" else None
+    if table is None:
+        return None
+    return {"State": "associated", "TransitGatewayRouteTableId": table.id}
+
+
+def wrap_associate(original):
+    @functools.wraps(original)
+    def associate(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
+        with LOCK:
+            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+            if associated_table(self, attachment.id) is not None:
+                raise EC2ClientError("Resource.AlreadyAssociated",
+                                     f"Transit Gateway Attachment {attachment.id} is already associated to a route table.")
+            return original(self, transit_gateway_attachment_id, table.id)
+
+    return associate
+
+
+def wrap_disassociate(original):
+    @functools.wraps(original)
+    def disassociate(self, tgw_attach_id, tgw_rt_id):
+        with LOCK:
+            attachment, table = _check_pair(self, tgw_attach_id, tgw_rt_id)
+            if attachment.id not in table.route_table_associations:
+                raise EC2ClientError("InvalidAssociation.NotFound",
+                                     f"Transit Gateway Attachment {attachment.id} is not associated with route table {table.id}.")
+            if attachment.id not in self.transit_gateway_associations:  # moto's VPC attachments skip the record
+                self.transit_gateway_associations[attachment.id] = TransitGatewayRelations(self, attachment.id, table.id, state="associated")
+            return original(self, tgw_attach_id, tgw_rt_id)
+
+    return disassociate
+
+
+def wrap_enable_propagation(original):
+    @functools.wraps(original)
+    def enable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
+        with LOCK:
+            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+            if any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation):
+                raise EC2ClientError("TransitGatewayRouteTablePropagation.Duplicate",
+                                     f"Propagation of {attachment.id} to route table {table.id} is already enabled.")
+            return original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+
+    return enable
+
+
+def wrap_disable_propagation(original):
+    @functools.wraps(original)
+    def disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
+        with LOCK:
+            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+            if not any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation):
+                raise EC2ClientError("InvalidRouteTablePropagation.NotFound",
+                                     f"Propagation of {attachment.id} to route table {table.id} is not enabled.")
+            # moto keeps one propagation per attachment; AWS one per table: keep moto's record if others remain
+            record = self.transit_gateway_propagations.get(attachment.id)
+            result = original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+            others = [t for t in self.transit_gateways_route_tables.values()
+                      if any(p.transitGatewayAttachmentId == attachment.id for p in t.route_table_propagation)]
+            if others and record is not None:
+                self.transit_gateway_propagations[attachment.id] = record
+                record.state = "enabled"
+            return result
+
+    return disable
+
+
+def wrap_delete_vpn_connection(original):
+    @functools.wraps(original)
+    def delete_vpn_connection(self, vpn_connection_id):
+        with LOCK:
+            conn = original(self, vpn_connection_id)
+            if getattr(conn, "lab_attachment_id", None):
+                detach(self, conn.lab_attachment_id)
+            return conn
+
+    return delete_vpn_connection
+
+
+def attachment_propagations(backend, attachment_id: str) -> list[dict]:
+    """GetTransitGatewayAttachmentPropagations (moto lacks it): the tables the attachment propagates to."""
+    attachment = _attachment(backend, attachment_id)
+    return [
+        {"TransitGatewayRouteTableId": table.id, "State": "enabled"}
+        for table in backend.transit_gateways_route_tables.values()
+        if any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation)
+    ]

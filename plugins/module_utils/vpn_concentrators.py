@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Site-to-Site VPN Concentrators: the EC2 calls (amazon.aws has none) and find, create, tag, delete.
+
+A concentrator is one transit gateway attachment shared by many BGP sites. Wrappers raise
+``AnsibleEC2Error`` (amazon.aws's error handler pattern), a request to refuse raises ``VpnError``;
+the module decides.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from typing import Dict
+from typing import List
+from typing import Optional
+from typing import Tuple
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import LIVE_STATES
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
+
+
+class EC2VpnConcentratorErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleEC2Error
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("InvalidVpnConcentratorID.NotFound")
+
+
+@EC2VpnConcentratorErrorHandler.list_error_handler("describe vpn concentrators", [])
+@AWSRetry.jittered_backoff()
+def describe_vpn_concentrators(client, **params: Any) -> List[Dict[str, Any]]:
+    return client.describe_vpn_concentrators(**params)["VpnConcentrators"]
+
+
+@EC2VpnConcentratorErrorHandler.common_error_handler("create vpn concentrator")
+@AWSRetry.jittered_backoff()
+def create_vpn_concentrator(client, **params: Any) -> Dict[str, Any]:
+    return client.create_vpn_concentrator(**params)["VpnConcentrator"]
+
+
+@EC2VpnConcentratorErrorHandler.deletion_error_handler("delete vpn concentrator")
+@AWSRetry.jittered_backoff()
+def delete_vpn_concentrator(client, vpn_concentrator_id: str) -> bool:
+    client.delete_vpn_concentrator(VpnConcentratorId=vpn_concentrator_id)
+    return True
+
+
+def find_vpn_concentrator(client, vpn_concentrator_id=None, name=None, tags=None) -> Optional[Dict[str, Any]]:
+    """By ID; else by Name tag (or all given tags), on any transit gateway (so that a changed
+    transit_gateway_id is refused, not answered with a second concentrator). Two matches: refused."""
+    if vpn_concentrator_id:
+        found = describe_vpn_concentrators(client, VpnConcentratorIds=[vpn_concentrator_id])
+    else:
+        filters: Dict[str, Any] = {"state": list(LIVE_STATES)}
+        if name is not None:
+            filters["tag:Name"] = name
+        elif tags:
+            filters.update({f"tag:{k}": str(v) for k, v in tags.items()})
+        found = describe_vpn_concentrators(client, Filters=ansible_dict_to_boto3_filter_list(filters))
+    found = [c for c in found if c.get("State") in LIVE_STATES]
+    if len(found) > 1:
+        ids = ", ".join(sorted(c["VpnConcentratorId"] for c in found))
+        raise VpnError(f"several VPN concentrators match ({ids}); give vpn_concentrator_id", vpn_concentrator_ids=ids.split(", "))
+    return found[0] if found else None
+
+
+def concentrator_view(concentrator: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    if not concentrator:
+        return {}
+    return {
+        "vpn_concentrator_id": concentrator.get("VpnConcentratorId"),
+        "transit_gateway_id": concentrator.get("TransitGatewayId"),
+        "type": concentrator.get("Type"),
+        "tags": tags_of(concentrator),
+    }
+
+
+def wait_vpn_concentrator(client, vpn_concentrator_id: str, states: Tuple[str, ...], timeout: int) -> Dict[str, Any]:
+    """Poll until the concentrator is in one of ``states`` (there is no botocore waiter for it)."""
+    deadline = time.monotonic() + timeout
+    delay = min(5.0, max(1.0, timeout / 60.0))
+    while True:
+        found = describe_vpn_concentrators(client, VpnConcentratorIds=[vpn_concentrator_id])
+        current = found[0] if found else {"VpnConcentratorId": vpn_concentrator_id, "State": "deleted"}
+        if current.get("State") in states:
+            return current
+        if time.monotonic() + delay > deadline:
+            raise VpnError(f"{vpn_concentrator_id} is still {current.get('State')} after {timeout} s (wanted {' or '.join(states)})")
+        time.sleep(delay)
+
+
+def ensure_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any], Dict[str, Any]]:
+    """Create or tag the concentrator: (changed, concentrator, diff)."""
+    p = module.params
+    tags = desired_tags(p.get("tags"), p.get("name"))
+    if existing:
+        tgw = p.get("transit_gateway_id")
+        if tgw and tgw != existing.get("TransitGatewayId"):
+            raise VpnError(
+                f"transit_gateway_id {tgw} differs from {existing['VpnConcentratorId']}'s {existing.get('TransitGatewayId')}; "
+                "a concentrator cannot move: delete it (and its connections) and create it again",
+                field="transit_gateway_id",
+            )
+        changed, after_tags = ensure_tags(client, module, existing, existing["VpnConcentratorId"], tags, p["purge_tags"])
+        after = dict(existing, Tags=[{"Key": k, "Value": v} for k, v in after_tags.items()])
+        return changed, after, {"before": concentrator_view(existing), "after": concentrator_view(after)}
+    if not p.get("transit_gateway_id"):
+        raise VpnError("transit_gateway_id: a new VPN concentrator needs the transit gateway it attaches to", field="transit_gateway_id")
+    params: Dict[str, Any] = {"Type": p.get("type") or "ipsec.1", "TransitGatewayId": p["transit_gateway_id"]}
+    if tags:
+        params["TagSpecifications"] = boto3_tag_specifications(tags, types="vpn-concentrator")
+    if module.check_mode:
+        made = {"VpnConcentratorId": None, "State": "pending", "TransitGatewayId": params["TransitGatewayId"], "Type": params["Type"],
+                "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
+    else:
+        made = create_vpn_concentrator(client, **params)
+        if p.get("wait"):
+            made = wait_vpn_concentrator(client, made["VpnConcentratorId"], ("available",), p["wait_timeout"])
+    return True, made, {"before": {}, "after": concentrator_view(made)}
+
+
+def remove_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
+    if not existing:
+        return False, {"before": {}, "after": {}}
+    if not module.check_mode:
+        delete_vpn_concentrator(client, existing["VpnConcentratorId"])
+        if module.params.get("wait"):
+            wait_vpn_concentrator(client, existing["VpnConcentratorId"], ("deleted",), module.params["wait_timeout"])
+    return True, {"before": concentrator_view(existing), "after": {}}
