@@ -88,7 +88,7 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_local_address sitevpn_local_preference_primary
     sitevpn_monitoring sitevpn_monitoring_subscriptions sitevpn_name_prefix sitevpn_netns
     sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage sitevpn_quotas
-    sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_static_routes_only
+    sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_site_model sitevpn_static_routes_only
     sitevpn_strict_inventory sitevpn_strongswan sitevpn_teardown_confirm sitevpn_tunnel_options sitevpn_tunnel_profile sitevpn_vpc_cidr sitevpn_vpc_id
     sitevpn_vpc_prefixes sitevpn_vpc_probe sitevpn_vpc_probe_target sitevpn_vpn_connection
     """.split()

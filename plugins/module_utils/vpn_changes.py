@@ -218,7 +218,7 @@ def vpn_connection_changes(params: Dict[str, Any], connection: Dict[str, Any]) -
         if want is not None and want != have:
             change_set["errors"].append(
                 f"{opt}: {conn_id} has {have!r}, {want!r} wanted; AWS cannot modify this in place "
-                "(only a new connection, with new outside IPs and PSKs, can have it: delete it explicitly with state=absent first)"
+                "(only a new connection, with new outside IPs and PSKs, can have it: replace_connection: true replaces it)"
             )
     # Found by vpn_connection_id, a connection can move to another gateway (ModifyVpnConnection).
     for opt, key in TARGET_OPTIONS:
@@ -246,7 +246,8 @@ def vpn_connection_changes(params: Dict[str, Any], connection: Dict[str, Any]) -
             fixed = sorted(f for f in changes if f not in MODIFIABLE_IN_PLACE)
             if fixed:
                 change_set["errors"].append(
-                    f"tunnel_options[{idx + 1}] ({tunnel.get('outside_ip_address')}): {', '.join(fixed)} cannot be modified in place by AWS"
+                    f"tunnel_options[{idx + 1}] ({tunnel.get('outside_ip_address')}): {', '.join(fixed)} cannot be modified in place by AWS "
+                    "(replace_connection: true replaces the connection)"
                 )
             elif changes:
                 change_set["tunnels"].append((tunnel.get("outside_ip_address"), changes))

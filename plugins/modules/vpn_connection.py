@@ -128,6 +128,16 @@ options:
       - Changing it on an existing connection moves the keys with ModifyVpnTunnelOptions, tunnel by tunnel.
     type: str
     choices: [Standard, SecretsManager]
+  replace_connection:
+    description:
+      - When an option AWS cannot change in place differs from the existing connection (O(static_routes_only),
+        O(tunnel_inside_ip_version), O(outside_ip_address_type), O(enable_acceleration), a tunnel's inside CIDR
+        ...), replace the connection - create a new one with every option wanted, then delete the old one - and
+        return RV(replaced_vpn_connection_id). Off by default, such a difference fails and nothing is written.
+      - The new connection has new outside IPs and pre-shared keys; both tunnels are down until the devices are
+        configured for it (C(playbooks/configure_devices.yml)). The module warns when it replaces.
+    type: bool
+    default: false
   return_secrets:
     description:
       - Return the pre-shared keys (in RV(tunnels) and RV(vpn_connection)) and the
@@ -224,6 +234,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+replaced_vpn_connection_id:
+  description: The connection deleted after its replacement was created (O(replace_connection)).
+  returned: when the connection was replaced
+  type: str
+  sample: vpn-0123456789abcdef0
 duplicates_removed:
   description:
     - IDs of the collection's own duplicates deleted by this run (see the description); in check mode, those a run would delete.
@@ -316,11 +331,14 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import converge_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
@@ -367,6 +385,26 @@ def tunnel_options_argument_spec():
     return option
 
 
+def replace_vpn_connection(client, module, old):
+    """A new connection with every option wanted, then the old one deleted (asked for: replace_connection)."""
+    p = module.params
+    for opt, key in (("customer_gateway_id", "CustomerGatewayId"), ("vpn_gateway_id", "VpnGatewayId"),
+                     ("transit_gateway_id", "TransitGatewayId")):
+        if not p[opt] and not (opt != "customer_gateway_id" and (p["vpn_gateway_id"] or p["transit_gateway_id"])):
+            p[opt] = old.get(key)
+    if p["tags"] is None and p["name"] is None:
+        p["tags"] = boto3_tag_list_to_ansible_dict(old.get("Tags") or [])
+    validate_against(module, None)
+    dummy, connection, diff = ensure_vpn_connection(client, module, None)
+    remove_vpn_connection(client, module, old)
+    module.warn(
+        f"{'would replace' if module.check_mode else 'replaced'} {old['VpnConnectionId']} with "
+        f"{connection.get('VpnConnectionId') or 'a new connection'}: an option AWS cannot change in place differs; the new "
+        "connection has new outside IPs and pre-shared keys - configure the devices for it"
+    )
+    return True, connection, {"before": vpn_view(old), "after": diff["after"]}
+
+
 def run(module):
     """Find, create, change or delete the connection; raises what main() turns into a failure."""
     p = module.params
@@ -402,8 +440,12 @@ def run(module):
                 msg="vpn_gateway_id or transit_gateway_id is required to create a VPN connection",
                 field="vpn_gateway_id",
             )
-    validate_against(module, existing)
-    changed, connection, diff = ensure_vpn_connection(client, module, existing)
+    if existing and p["replace_connection"] and vpn_connection_changes(p, existing)["errors"]:
+        changed, connection, diff = replace_vpn_connection(client, module, existing)
+        report["replaced_vpn_connection_id"] = existing["VpnConnectionId"]
+    else:
+        validate_against(module, existing)
+        changed, connection, diff = ensure_vpn_connection(client, module, existing)
     if p["return_secrets"] and connection.get("PreSharedKeyArn"):
         connection, warning = with_secret_keys(module.client("secretsmanager"), connection)
         if warning:
@@ -437,6 +479,7 @@ def main():
         pre_shared_key_storage=dict(type="str", choices=["Standard", "SecretsManager"]),
         tunnel_options=tunnel_options_argument_spec(),
         return_secrets=dict(type="bool", default=False),
+        replace_connection=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),

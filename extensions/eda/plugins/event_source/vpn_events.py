@@ -118,7 +118,7 @@ def _load_site_names():
     """The collection's naming module, by its place in the collection: ansible-rulebook runs this
     file with runpy, and a decision environment's collection path is not on sys.path."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "plugins", "module_utils", "site_names.py")
-    spec = importlib.util.spec_from_file_location("sitevpn_aws_site_names", os.path.normpath(path))
+    spec = importlib.util.spec_from_file_location("sitevpn.aws.site_names", os.path.normpath(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module

@@ -1,6 +1,7 @@
 """The VPN modules in-process against the lab API (its boto3 clients, no ansible-playbook):
 transit_gateway_attachment_id in vpn_connection's result, keys kept in Secrets Manager read back
-only with return_secrets, a customer gateway found by customer_gateway_id."""
+only with return_secrets, a customer gateway found by customer_gateway_id, an immutable change
+replaced only when asked for."""
 
 from __future__ import annotations
 
@@ -71,3 +72,32 @@ def test_customer_gateway_found_by_its_id(aws):
     how, result = run_module(customer_gateway.main, {"customer_gateway_id": gw, "state": "absent"})
     assert how == "exit" and result["changed"] is True
     assert [g["State"] for g in aws.describe_customer_gateways(CustomerGatewayIds=[gw])["CustomerGateways"]] in ([], ["deleted"], ["deleting"])
+
+
+def test_immutable_change_replaces_only_when_asked_for(aws, lab, monkeypatch):
+    """static_routes_only cannot change in place: refused with 0 writes, or with replace_connection a new
+    connection (new outside IPs), the old one deleted, a warning, and the next run changes nothing."""
+    warned = []
+    monkeypatch.setattr(AnsibleAWSModule, "warn", lambda self, msg: warned.append(msg))
+    vgw = aws.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    args = {"customer_gateway_id": cgw(aws), "vpn_gateway_id": vgw, "name": "site-r", "wait": False}
+    how, first = run_module(vpn_connection.main, args)
+    assert how == "exit", first
+    old_id, old_ips = first["vpn_connection_id"], {t["outside_ip"] for t in first["tunnels"]}
+    lab.clear_requests()
+    how, refused = run_module(vpn_connection.main, dict(args, static_routes_only=True))
+    assert how == "fail" and "replace_connection" in refused["msg"], refused
+    assert [r for r in lab.requests()["requests"] if r["write"]] == []
+    how, checked = run_module(vpn_connection.main, dict(args, static_routes_only=True, replace_connection=True), check_mode=True)
+    assert how == "exit" and checked["changed"] is True and checked["replaced_vpn_connection_id"] == old_id, checked
+    assert [r for r in lab.requests()["requests"] if r["write"]] == []
+    how, replaced = run_module(vpn_connection.main, dict(args, static_routes_only=True, replace_connection=True))
+    assert how == "exit" and replaced["changed"] is True and replaced["replaced_vpn_connection_id"] == old_id, replaced
+    assert any("replaced " + old_id in w for w in warned), warned
+    new_id = replaced["vpn_connection_id"]
+    assert new_id != old_id and not old_ips & {t["outside_ip"] for t in replaced["tunnels"]}
+    live = [c for c in aws.describe_vpn_connections()["VpnConnections"] if c["State"] not in ("deleting", "deleted")]
+    assert [(c["VpnConnectionId"], c["Options"]["StaticRoutesOnly"]) for c in live] == [(new_id, True)]
+    assert {t["Key"]: t["Value"] for t in live[0]["Tags"]}["Name"] == "site-r"
+    how, again = run_module(vpn_connection.main, dict(args, static_routes_only=True, replace_connection=True))
+    assert how == "exit" and again["changed"] is False and "replaced_vpn_connection_id" not in again, again
