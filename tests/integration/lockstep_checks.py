@@ -30,9 +30,11 @@ def day2(env, playbook, reports, extra=None):
 
 def tunnel_ips(devices):
     """Each site's tunnels (AWS outside IPs) in tunnel order, from its device's configuration."""
-    return {name: [re.search(r"remote_addrs = (\S+)", (Path("/etc/netns") / dev / "sitevpn-strongswan" / f"tunnel{i}"
-                                                        / "swanctl.conf").read_text()).group(1) for i in (1, 2)]
-            for name, dev in devices.items()}
+    def outside_ip(dev, i):
+        conf = Path("/etc/netns") / dev / "sitevpn-strongswan" / f"tunnel{i}" / "swanctl.conf"
+        return re.search(r"remote_addrs = (\S+)", conf.read_text()).group(1)
+
+    return {name: [outside_ip(dev, i) for i in (1, 2)] for name, dev in devices.items()}
 
 
 def check_report(reports, site, name, ips, output, secrets):
