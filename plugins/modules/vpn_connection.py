@@ -143,7 +143,8 @@ options:
       - Return the pre-shared keys (in RV(tunnels) and RV(vpn_connection)) and the
         C(customer_gateway_configuration) XML, which carries them.
       - Off by default so that keys do not end up in logs, registered variables or facts caches;
-        turn it on where a device role needs the keys (and set C(no_log) on that task).
+        turn it on where a device role needs the keys (and set C(no_log) on that task). With it, keys
+        given in O(tunnel_options) come back as they are, not masked.
       - Keys kept in Secrets Manager (O(pre_shared_key_storage=SecretsManager)) are read back from the
         connection's secret (GetSecretValue, one call) and returned where Standard storage has them;
         without O(return_secrets) the secret is not read.
@@ -500,6 +501,12 @@ def main():
     if entry_errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in entry_errors), field=entry_errors[0][0])
     validate(module)
+    if module.params["return_secrets"]:
+        # Ansible masks every no_log value it was given wherever it appears in the result: the keys
+        # the task asked to have returned would come back as '********' (and reach the devices so)
+        for entry in module.params["tunnel_options"] or []:
+            if isinstance(entry, dict) and entry.get("pre_shared_key"):
+                module.no_log_values.discard(entry["pre_shared_key"])
     try:
         run(module)
     except VpnError as e:
