@@ -157,12 +157,12 @@ def test_moto_api_calls_are_not_logged(lab):
 def test_action_moto_lacks_is_an_aws_400_not_html_500(lab):
     ec2 = lab.client("ec2", max_attempts=1)
     with pytest.raises(ClientError) as err:
-        ec2.get_vpn_tunnel_replacement_status(
+        ec2.modify_vpn_tunnel_certificate(
             VpnConnectionId="vpn-0123456789abcdef0", VpnTunnelOutsideIpAddress="198.51.100.1"
         )
     assert _code(err) == "NotImplemented"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "GetVpnTunnelReplacementStatus" in err.value.response["Error"]["Message"]
+    assert "ModifyVpnTunnelCertificate" in err.value.response["Error"]["Message"]
     assert lab.requests()["requests"][-1]["error_code"] == "NotImplemented"
 
 
