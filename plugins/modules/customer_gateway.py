@@ -197,9 +197,10 @@ customer_gateway:
       sample: {"Name": "site-a"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import converge_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import customer_gateway_by_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import ensure_customer_gateway
@@ -207,7 +208,6 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import identity_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import remove_customer_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -320,7 +320,8 @@ def finish(client, module, existing, report, old):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
+        300,
         ip_address=dict(type="str"),
         customer_gateway_id=dict(type="str"),
         bgp_asn=dict(type="int"),
@@ -328,11 +329,6 @@ def main():
         device_name=dict(type="str"),
         name=dict(type="str"),
         replace=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -340,12 +336,8 @@ def main():
         required_one_of=[("ip_address", "certificate_arn", "customer_gateway_id")],
     )
     validate(module)
-    try:
+    with failing_on_errors(module):
         run(module)
-    except VpnError as e:
-        module.fail_json(msg=e.message, **e.details)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

@@ -73,31 +73,22 @@ customer_gateways:
       sample: {"Name": "site-a"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import describe_request
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import info_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 
 
 def main():
-    argument_spec = dict(
-        customer_gateway_ids=dict(type="list", elements="str", default=[], aliases=["customer_gateway_id"]),
-        filters=dict(type="dict", default={}),
-    )
+    argument_spec = info_argument_spec("customer_gateway_ids")
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2")
 
-    params = {}
-    if module.params["customer_gateway_ids"]:
-        params["CustomerGatewayIds"] = module.params["customer_gateway_ids"]
-    if module.params["filters"]:
-        params["Filters"] = ansible_dict_to_boto3_filter_list(module.params["filters"])
-    try:
-        gateways = describe_customer_gateways(client, **params)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
+    with failing_on_errors(module):
+        gateways = describe_customer_gateways(client, **describe_request(module.params, "customer_gateway_ids", "CustomerGatewayIds"))
     module.exit_json(changed=False, customer_gateways=[snake_resource(g) for g in gateways])
 
 

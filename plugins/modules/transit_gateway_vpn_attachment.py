@@ -101,10 +101,9 @@ propagation_route_table_ids:
   sample: [tgw-rtb-0fedcba9876543210]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import ensure_attachment_routing
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import find_vpn_attachment
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import result_of
@@ -126,15 +125,11 @@ def main():
         mutually_exclusive=[("transit_gateway_attachment_id", "vpn_connection_id")],
     )
     client = module.client("ec2")
-    try:
+    with failing_on_errors(module):
         attachment = find_vpn_attachment(
             client, attachment_id=module.params["transit_gateway_attachment_id"], vpn_connection_id=module.params["vpn_connection_id"]
         )
         changed, diff = ensure_attachment_routing(client, module, attachment)
-    except VpnError as e:
-        module.fail_json(msg=e.message, **e.details)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
     module.exit_json(changed=changed, diff=diff, **result_of(diff, attachment))
 
 

@@ -117,10 +117,10 @@ vpn_concentrator:
       sample: {"Name": "sitevpn-concentrator"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import ensure_vpn_concentrator
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import find_vpn_concentrator
@@ -147,28 +147,20 @@ def run(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
+        600,
         vpn_concentrator_id=dict(type="str"),
         name=dict(type="str"),
         transit_gateway_id=dict(type="str"),
         type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=600),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_one_of=[("vpn_concentrator_id", "name", "tags")],
     )
-    try:
+    with failing_on_errors(module):
         run(module)
-    except VpnError as e:
-        module.fail_json(msg=e.message, **e.details)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

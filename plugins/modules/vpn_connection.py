@@ -330,11 +330,11 @@ tunnels:
 from ansible.module_utils import basic
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
@@ -458,7 +458,8 @@ def run(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
+        900,
         vpn_connection_id=dict(type="str"),
         name=dict(type="str"),
         customer_gateway_id=dict(type="str"),
@@ -481,11 +482,6 @@ def main():
         tunnel_options=tunnel_options_argument_spec(),
         return_secrets=dict(type="bool", default=False),
         replace_connection=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=900),
     )
     # Ansible's messages say "found in tunnel_options" without the entry: check the entries first,
     # and on an error take the list as is (hidden, it may hold keys) to fail with the entry named.
@@ -507,12 +503,8 @@ def main():
         for entry in module.params["tunnel_options"] or []:
             if isinstance(entry, dict) and entry.get("pre_shared_key"):
                 module.no_log_values.discard(entry["pre_shared_key"])
-    try:
+    with failing_on_errors(module):
         run(module)
-    except VpnError as e:
-        module.fail_json(msg=e.message, **e.details)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

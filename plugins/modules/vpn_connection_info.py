@@ -95,32 +95,22 @@ vpn_connections:
       elements: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import describe_request
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import info_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 
 
 def main():
-    argument_spec = dict(
-        vpn_connection_ids=dict(type="list", elements="str", default=[], aliases=["vpn_connection_id"]),
-        filters=dict(type="dict", default={}),
-        return_secrets=dict(type="bool", default=False),
-    )
+    argument_spec = info_argument_spec("vpn_connection_ids", return_secrets=dict(type="bool", default=False))
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ec2")
 
-    params = {}
-    if module.params["vpn_connection_ids"]:
-        params["VpnConnectionIds"] = module.params["vpn_connection_ids"]
-    if module.params["filters"]:
-        params["Filters"] = ansible_dict_to_boto3_filter_list(module.params["filters"])
-    try:
-        connections = describe_vpn_connections(client, **params)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
+    with failing_on_errors(module):
+        connections = describe_vpn_connections(client, **describe_request(module.params, "vpn_connection_ids", "VpnConnectionIds"))
     result = []
     for connection in connections:
         merged = vpn_connection_result(connection, module.params["return_secrets"])

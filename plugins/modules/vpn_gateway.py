@@ -177,10 +177,10 @@ route_table_ids:
   sample: [rtb-0123456789abcdef0]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
@@ -256,7 +256,8 @@ def run(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
+        320,
         vpn_gateway_id=dict(type="str"),
         name=dict(type="str"),
         amazon_side_asn=dict(type="int"),
@@ -264,11 +265,6 @@ def main():
         vpc_id=dict(type="str"),
         route_table_ids=dict(type="list", elements="str"),
         purge_route_tables=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=320),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -276,12 +272,8 @@ def main():
         required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")],
     )
     validate(module)
-    try:
+    with failing_on_errors(module):
         run(module)
-    except VpnError as e:
-        module.fail_json(msg=e.message, **e.details)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":
