@@ -208,12 +208,6 @@ def get_vpn_connection_device_types(client) -> List[Dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
-@EC2VpnConnectionErrorHandler.list_error_handler("describe transit gateway attachments", [])
-@AWSRetry.jittered_backoff()
-def describe_transit_gateway_attachments(client, **params: Any) -> List[Dict[str, Any]]:
-    return client.describe_transit_gateway_attachments(**params)["TransitGatewayAttachments"]
-
-
 # ---------------------------------------------------------------------------------------------
 # Secrets Manager (the keys of a connection with PreSharedKeyStorage SecretsManager)
 # ---------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_vpn_connection_route
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_vpn_connection_route
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_transit_gateway_attachments
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
@@ -37,6 +36,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
+from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import describe_transit_gateway_attachments
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import to_api
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
