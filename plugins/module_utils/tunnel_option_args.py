@@ -3,9 +3,12 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The module's ``tunnel_options`` argument spec and its documentation, both from the spec table."""
+"""The module's ``tunnel_options`` argument spec, its entry-by-entry check and its documentation, all from
+the spec table."""
 
 from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import CLOUDWATCH_LOG_FIELDS
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import FIELDS
@@ -136,3 +139,26 @@ def tunnel_options_documentation():
         "elements": "dict",
         "suboptions": suboptions_documentation(),
     }
+
+
+def tunnel_option_argument_errors(entries):
+    """Ansible's own argument checks, run entry by entry so that each message names tunnel_options[n]."""
+    if not isinstance(entries, list):
+        return []
+    validator = ArgumentSpecValidator(tunnel_options_argument_spec()["options"])
+    errors = []
+    for idx, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            errors.append((f"tunnel_options[{idx + 1}]", f"must be a dict of tunnel options, got {type(entry).__name__}"))
+            continue
+        for message in validator.validate(entry).error_messages:
+            errors.append((f"tunnel_options[{idx + 1}]", message))
+    return errors
+
+
+def tunnel_options_argument_spec():
+    """The spec's tunnel_options option; names with "key" in them are not secrets unless it says so."""
+    option = module_argument_spec()
+    for sub in option["options"].values():
+        sub.setdefault("no_log", False)
+    return option

@@ -328,14 +328,14 @@ tunnels:
 """
 
 from ansible.module_utils import basic
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_option_argument_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_options_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
@@ -350,40 +350,19 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 
 
-def validate(module: AnsibleAWSModule) -> None:
-    errors = validation_errors(module.params)
+def fail_on(module: AnsibleAWSModule, errors) -> None:
+    """Fail naming every (field, message) found, before any write; the first field in ``field``."""
     if errors:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
+
+
+def validate(module: AnsibleAWSModule) -> None:
+    fail_on(module, validation_errors(module.params))
 
 
 def validate_against(module: AnsibleAWSModule, existing) -> None:
     """Fail on the rules that involve the existing connection, before any write."""
-    errors = existing_errors(module.params, existing)
-    if errors:
-        module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
-
-
-def tunnel_option_argument_errors(entries):
-    """Ansible's own argument checks, run entry by entry so that each message names tunnel_options[n]."""
-    if not isinstance(entries, list):
-        return []
-    validator = ArgumentSpecValidator(tunnel_options_argument_spec()["options"])
-    errors = []
-    for idx, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            errors.append((f"tunnel_options[{idx + 1}]", f"must be a dict of tunnel options, got {type(entry).__name__}"))
-            continue
-        for message in validator.validate(entry).error_messages:
-            errors.append((f"tunnel_options[{idx + 1}]", message))
-    return errors
-
-
-def tunnel_options_argument_spec():
-    """The spec's tunnel_options option; names with "key" in them are not secrets unless it says so."""
-    option = module_argument_spec()
-    for sub in option["options"].values():
-        sub.setdefault("no_log", False)
-    return option
+    fail_on(module, existing_errors(module.params, existing))
 
 
 def replace_vpn_connection(client, module, old):
@@ -494,8 +473,7 @@ def main():
         mutually_exclusive=[("vpn_gateway_id", "transit_gateway_id")],
         required_one_of=[("vpn_connection_id", "customer_gateway_id")],
     )
-    if entry_errors:
-        module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in entry_errors), field=entry_errors[0][0])
+    fail_on(module, entry_errors)
     validate(module)
     if module.params["return_secrets"]:
         # Ansible masks every no_log value it was given wherever it appears in the result: the keys
