@@ -3,7 +3,7 @@
 The lab extends moto in place instead of forking it: each service's models/responses modules
 hold the functions, and this module puts them on moto's classes. These are moto internals (class
 attributes, method signatures, dispatch by snake_case action name); moto is pinned exactly and
-lab/tests/test_ec2_vpn.py and test_alarms.py are the canaries when it moves.
+lab/tests/vpn_contract/ and lab/tests/test_alarms.py are the canaries when it moves.
 """
 
 from __future__ import annotations
