@@ -53,32 +53,24 @@ def get_transit_gateway_attachment_propagations(client, attachment_id: str) -> L
     return result["TransitGatewayAttachmentPropagations"]
 
 
-@EC2TransitGatewayAttachmentErrorHandler.common_error_handler("associate transit gateway route table")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
-def associate_route_table(client, attachment_id: str, route_table_id: str) -> bool:
-    client.associate_transit_gateway_route_table(TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=route_table_id)
-    return True
+def _route_table_request(operation: str, handler):
+    """A call that ties an attachment to a route table (associate, propagate, or their undoing);
+    IncorrectState, the attachment or table still changing, is retried. Returns True."""
+
+    @handler(operation.replace("_", " "))
+    @AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
+    def request(client, attachment_id: str, route_table_id: str) -> bool:
+        getattr(client, operation)(TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=route_table_id)
+        return True
+
+    return request
 
 
-@EC2TransitGatewayAttachmentErrorHandler.deletion_error_handler("disassociate transit gateway route table")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
-def disassociate_route_table(client, attachment_id: str, route_table_id: str) -> bool:
-    client.disassociate_transit_gateway_route_table(TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=route_table_id)
-    return True
-
-
-@EC2TransitGatewayAttachmentErrorHandler.common_error_handler("enable transit gateway route table propagation")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
-def enable_propagation(client, attachment_id: str, route_table_id: str) -> bool:
-    client.enable_transit_gateway_route_table_propagation(TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=route_table_id)
-    return True
-
-
-@EC2TransitGatewayAttachmentErrorHandler.deletion_error_handler("disable transit gateway route table propagation")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
-def disable_propagation(client, attachment_id: str, route_table_id: str) -> bool:
-    client.disable_transit_gateway_route_table_propagation(TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=route_table_id)
-    return True
+_handlers = EC2TransitGatewayAttachmentErrorHandler
+associate_route_table = _route_table_request("associate_transit_gateway_route_table", _handlers.common_error_handler)
+disassociate_route_table = _route_table_request("disassociate_transit_gateway_route_table", _handlers.deletion_error_handler)
+enable_propagation = _route_table_request("enable_transit_gateway_route_table_propagation", _handlers.common_error_handler)
+disable_propagation = _route_table_request("disable_transit_gateway_route_table_propagation", _handlers.deletion_error_handler)
 
 
 def find_vpn_attachment(client, attachment_id=None, vpn_connection_id=None) -> Dict[str, Any]:
