@@ -14,7 +14,11 @@ def api():
 
 
 @pytest.fixture
-def lab(api):  # pylint: disable=redefined-outer-name
+def lab(api, request):  # pylint: disable=redefined-outer-name
+    """The lab, reset; with the test module's ``LAB_SETTINGS`` (e.g. resources ready at once) when it has them."""
     api.reset()
+    settings = getattr(request.module, "LAB_SETTINGS", None)
+    if settings:
+        api.set_settings(settings)
     yield api
     api.reset()

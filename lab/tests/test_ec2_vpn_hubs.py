@@ -7,27 +7,15 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from lab.tests.ec2_helpers import customer_gateway_id, error_code
 
-@pytest.fixture
-def lab(api):
-    api.reset()
-    api.set_settings({"state_delay_s": 0})
-    yield api
-    api.reset()
+
+LAB_SETTINGS = {"state_delay_s": 0}  # resources reach their state at once
 
 
 @pytest.fixture
 def ec2(lab):
     return lab.client("ec2", max_attempts=1)
-
-
-def _code(exc) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def _cgw(ec2, n: int = 1) -> str:
-    return ec2.create_customer_gateway(Type="ipsec.1", IpAddress=f"203.0.113.{n}", BgpAsn=65000 + n)[
-        "CustomerGateway"]["CustomerGatewayId"]
 
 
 def _tgw(ec2, **options) -> dict:
@@ -50,7 +38,7 @@ def _concentrator(ec2, tgw_id: str) -> str:
 def test_tgw_vpn_connection_gets_an_attachment_in_the_default_tables(ec2):
     tgw = _tgw(ec2)
     table = tgw["Options"]["AssociationDefaultRouteTableId"]
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     attachment = _attachment(ec2, vpn["VpnConnectionId"])
     assert attachment["ResourceType"] == "vpn" and attachment["State"] == "available"
     assert attachment["Association"] == {"TransitGatewayRouteTableId": table, "State": "associated"}
@@ -62,7 +50,7 @@ def test_tgw_vpn_connection_gets_an_attachment_in_the_default_tables(ec2):
 
 def test_tgw_without_default_association_leaves_the_attachment_unassociated(ec2):
     tgw = _tgw(ec2, DefaultRouteTableAssociation="disable", DefaultRouteTablePropagation="disable")
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     attachment = _attachment(ec2, vpn["VpnConnectionId"])
     assert "Association" not in attachment
     table = tgw["Options"]["AssociationDefaultRouteTableId"]
@@ -73,14 +61,14 @@ def test_attachment_is_associated_with_one_route_table_at_a_time(ec2):
     tgw = _tgw(ec2)
     default = tgw["Options"]["AssociationDefaultRouteTableId"]
     other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw["TransitGatewayId"])["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     att = _attachment(ec2, vpn["VpnConnectionId"])["TransitGatewayAttachmentId"]
     with pytest.raises(ClientError) as exc:
         ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att)
-    assert _code(exc) == "Resource.AlreadyAssociated"
+    assert error_code(exc) == "Resource.AlreadyAssociated"
     with pytest.raises(ClientError) as exc:
         ec2.disassociate_transit_gateway_route_table(TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att)
-    assert _code(exc) == "InvalidAssociation.NotFound"
+    assert error_code(exc) == "InvalidAssociation.NotFound"
     ec2.disassociate_transit_gateway_route_table(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
     ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att)
     assert _attachment(ec2, vpn["VpnConnectionId"])["Association"]["TransitGatewayRouteTableId"] == other
@@ -90,11 +78,11 @@ def test_propagation_twice_to_one_table_refused_and_several_tables_allowed(ec2):
     tgw = _tgw(ec2)
     default = tgw["Options"]["PropagationDefaultRouteTableId"]
     other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw["TransitGatewayId"])["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     att = _attachment(ec2, vpn["VpnConnectionId"])["TransitGatewayAttachmentId"]
     with pytest.raises(ClientError) as exc:
         ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
-    assert _code(exc) == "TransitGatewayRouteTablePropagation.Duplicate"
+    assert error_code(exc) == "TransitGatewayRouteTablePropagation.Duplicate"
     ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att)
     ec2.disable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
     props = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=other)["TransitGatewayRouteTablePropagations"]
@@ -103,27 +91,27 @@ def test_propagation_twice_to_one_table_refused_and_several_tables_allowed(ec2):
     assert by_attachment == [{"TransitGatewayRouteTableId": other, "State": "enabled"}]
     with pytest.raises(ClientError) as exc:
         ec2.disable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
-    assert _code(exc) == "InvalidRouteTablePropagation.NotFound"
+    assert error_code(exc) == "InvalidRouteTablePropagation.NotFound"
 
 
 def test_unknown_attachment_and_table_on_another_tgw(ec2):
     tgw, other_tgw = _tgw(ec2), _tgw(ec2)
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     att = _attachment(ec2, vpn["VpnConnectionId"])["TransitGatewayAttachmentId"]
     with pytest.raises(ClientError) as exc:
         ec2.enable_transit_gateway_route_table_propagation(
             TransitGatewayRouteTableId=other_tgw["Options"]["PropagationDefaultRouteTableId"], TransitGatewayAttachmentId=att)
-    assert _code(exc) == "InvalidParameterValue"
+    assert error_code(exc) == "InvalidParameterValue"
     with pytest.raises(ClientError) as exc:
         ec2.associate_transit_gateway_route_table(
             TransitGatewayRouteTableId=tgw["Options"]["AssociationDefaultRouteTableId"], TransitGatewayAttachmentId="tgw-attach-0000000000000000")
-    assert _code(exc) == "InvalidTransitGatewayAttachmentID.NotFound"
+    assert error_code(exc) == "InvalidTransitGatewayAttachmentID.NotFound"
 
 
 def test_deleting_the_connection_removes_its_attachment_from_the_tables(ec2):
     tgw = _tgw(ec2)
     table = tgw["Options"]["AssociationDefaultRouteTableId"]
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     ec2.delete_vpn_connection(VpnConnectionId=vpn["VpnConnectionId"])
     assert _attachment(ec2, vpn["VpnConnectionId"])["State"] == "deleted"
     assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table)["Associations"] == []
@@ -151,72 +139,72 @@ def test_concentrator_create_describe_delete(ec2):
 def test_concentrator_needs_a_transit_gateway_and_type_ipsec1(ec2):
     with pytest.raises(ClientError) as exc:
         ec2.create_vpn_concentrator(Type="ipsec.1")
-    assert _code(exc) == "MissingParameter"
+    assert error_code(exc) == "MissingParameter"
     with pytest.raises(ClientError) as exc:
         ec2.create_vpn_concentrator(Type="ipsec.1", TransitGatewayId="tgw-00000000000000000")
-    assert _code(exc) == "InvalidTransitGatewayID.NotFound"
+    assert error_code(exc) == "InvalidTransitGatewayID.NotFound"
     with pytest.raises(ClientError) as exc:
         ec2.describe_vpn_concentrators(VpnConcentratorIds=["vpn-concentrator-0000"])
-    assert _code(exc) == "InvalidVpnConcentratorID.NotFound"
+    assert error_code(exc) == "InvalidVpnConcentratorID.NotFound"
 
 
 def test_concentrator_connection_is_bgp_only(ec2):
     conc = _concentrator(ec2, _tgw(ec2)["TransitGatewayId"])
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), VpnConcentratorId=conc,
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnConcentratorId=conc,
                                   Options={"StaticRoutesOnly": True, "LocalIpv4NetworkCidr": "10.1.0.0/24"})
-    assert _code(exc) == "InvalidParameterCombination"
+    assert error_code(exc) == "InvalidParameterCombination"
     assert ec2.describe_vpn_connections()["VpnConnections"] == []
 
 
 def test_concentrator_connection_is_on_its_transit_gateway_sharing_its_attachment(ec2):
     tgw = _tgw(ec2)["TransitGatewayId"]
     conc = _concentrator(ec2, tgw)
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), VpnConcentratorId=conc,
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnConcentratorId=conc,
                                     Options={"LocalIpv4NetworkCidr": "10.1.0.0/24"})["VpnConnection"]
     assert vpn["TransitGatewayId"] == tgw and vpn["VpnConcentratorId"] == conc
     attachments = ec2.describe_transit_gateway_attachments()["TransitGatewayAttachments"]
     assert [a["ResourceType"] for a in attachments] == ["vpn-concentrator"]  # no attachment of its own
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 2), VpnConcentratorId=conc, TransitGatewayId=_tgw(ec2)["TransitGatewayId"])
-    assert _code(exc) == "InvalidParameterValue"
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc, TransitGatewayId=_tgw(ec2)["TransitGatewayId"])
+    assert error_code(exc) == "InvalidParameterValue"
     vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 2), VpnConcentratorId=conc, VpnGatewayId=vgw)
-    assert _code(exc) == "InvalidParameterCombination"
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc, VpnGatewayId=vgw)
+    assert error_code(exc) == "InvalidParameterCombination"
     with pytest.raises(ClientError) as exc:  # in use
         ec2.delete_vpn_concentrator(VpnConcentratorId=conc)
-    assert _code(exc) == "IncorrectState"
+    assert error_code(exc) == "IncorrectState"
 
 
 def test_concentrator_sites_need_unique_cidrs(ec2):
     conc = _concentrator(ec2, _tgw(ec2)["TransitGatewayId"])
-    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 1), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.1.0.0/16"})
+    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 1), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.1.0.0/16"})
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 2), VpnConcentratorId=conc,
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc,
                                   Options={"LocalIpv4NetworkCidr": "10.1.2.0/24"})
-    assert _code(exc) == "InvalidParameterValue" and "10.1.0.0/16" in str(exc.value)
+    assert error_code(exc) == "InvalidParameterValue" and "10.1.0.0/16" in str(exc.value)
     with pytest.raises(ClientError) as exc:  # no CIDR: 0.0.0.0/0, which overlaps every site
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 3), VpnConcentratorId=conc)
-    assert _code(exc) == "InvalidParameterValue"
-    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 4), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.2.0.0/16"})
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 3), VpnConcentratorId=conc)
+    assert error_code(exc) == "InvalidParameterValue"
+    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 4), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.2.0.0/16"})
 
 
 def test_concentrator_quota(lab, ec2):
     lab.set_settings({"quotas": {"vpn_connections_per_concentrator": 2}})
     conc = _concentrator(ec2, _tgw(ec2)["TransitGatewayId"])
     for n in (1, 2):
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, n), VpnConcentratorId=conc,
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, n), VpnConcentratorId=conc,
                                   Options={"LocalIpv4NetworkCidr": f"10.{n}.0.0/16"})
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2, 3), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.3.0.0/16"})
-    assert _code(exc) == "VpnConnectionLimitExceeded"
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 3), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.3.0.0/16"})
+    assert error_code(exc) == "VpnConnectionLimitExceeded"
 
 
 def test_unknown_concentrator_refused(ec2):
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), VpnConcentratorId="vpn-concentrator-0000")
-    assert _code(exc) == "InvalidVpnConcentratorID.NotFound"
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnConcentratorId="vpn-concentrator-0000")
+    assert error_code(exc) == "InvalidVpnConcentratorID.NotFound"
 
 
 # --------------------------------------------------------------------------- GetActiveVpnTunnelStatus
@@ -226,7 +214,7 @@ def test_active_tunnel_status_is_the_first_proposal(ec2):
     vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     tunnel = {"Phase1EncryptionAlgorithms": [{"Value": "AES256-GCM-16"}], "Phase1DHGroupNumbers": [{"Value": 21}, {"Value": 20}],
               "IKEVersions": [{"Value": "ikev2"}]}
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), VpnGatewayId=vgw,
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnGatewayId=vgw,
                                     Options={"TunnelOptions": [tunnel, {}]})["VpnConnection"]
     conn = ec2.describe_vpn_connections(VpnConnectionIds=[vpn["VpnConnectionId"]])["VpnConnections"][0]
     by_ip = {t["OutsideIpAddress"]: t for t in conn["Options"]["TunnelOptions"]}
@@ -236,4 +224,4 @@ def test_active_tunnel_status_is_the_first_proposal(ec2):
     assert status["Phase2EncryptionAlgorithm"] == "AES128" and status["ProvisioningStatus"] == "available"
     with pytest.raises(ClientError) as exc:
         ec2.get_active_vpn_tunnel_status(VpnConnectionId=vpn["VpnConnectionId"], VpnTunnelOutsideIpAddress="192.0.2.1")
-    assert _code(exc) == "InvalidParameterValue"
+    assert error_code(exc) == "InvalidParameterValue"

@@ -12,30 +12,18 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from lab.tests.ec2_helpers import customer_gateway_id, error_code
+
 
 LAB = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def lab(api):
-    api.reset()
-    api.set_settings({"state_delay_s": 0})
-    yield api
-    api.reset()
+LAB_SETTINGS = {"state_delay_s": 0}  # resources reach their state at once
 
 
 @pytest.fixture
 def ec2(lab):
     return lab.client("ec2")
-
-
-def _code(exc) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def _cgw(ec2, n: int = 1) -> str:
-    return ec2.create_customer_gateway(Type="ipsec.1", IpAddress=f"203.0.113.{n}", BgpAsn=65000 + n)[
-        "CustomerGateway"]["CustomerGatewayId"]
 
 
 def _vgw(ec2) -> str:
@@ -53,21 +41,21 @@ def _vpn(ec2, cgw: str, vgw: str, **options) -> str:
 def test_eleventh_connection_on_one_vgw_is_refused(ec2):
     vgw = _vgw(ec2)
     for n in range(1, 11):
-        _vpn(ec2, _cgw(ec2, n), vgw)
+        _vpn(ec2, customer_gateway_id(ec2, n), vgw)
     with pytest.raises(ClientError) as exc:
-        _vpn(ec2, _cgw(ec2, 11), vgw)
-    assert _code(exc) == "VpnConnectionLimitExceeded"
+        _vpn(ec2, customer_gateway_id(ec2, 11), vgw)
+    assert error_code(exc) == "VpnConnectionLimitExceeded"
     assert "per virtual private gateway" in exc.value.response["Error"]["Message"]
-    _vpn(ec2, _cgw(ec2, 11), _vgw(ec2))  # another gateway has room
+    _vpn(ec2, customer_gateway_id(ec2, 11), _vgw(ec2))  # another gateway has room
 
 
 def test_deleted_connections_free_the_quota_and_settings_raise_it(lab, ec2):
     lab.set_settings({"quotas": {"vpn_connections_per_vgw": 1}})
-    vgw, cgw = _vgw(ec2), _cgw(ec2)
+    vgw, cgw = _vgw(ec2), customer_gateway_id(ec2)
     first = _vpn(ec2, cgw, vgw)
     with pytest.raises(ClientError) as exc:
         _vpn(ec2, cgw, vgw)
-    assert _code(exc) == "VpnConnectionLimitExceeded"
+    assert error_code(exc) == "VpnConnectionLimitExceeded"
     ec2.delete_vpn_connection(VpnConnectionId=first)
     _vpn(ec2, cgw, vgw)
     lab.set_settings({"quotas": {"vpn_connections_per_vgw": 2}})
@@ -76,32 +64,32 @@ def test_deleted_connections_free_the_quota_and_settings_raise_it(lab, ec2):
 
 def test_connections_per_region(lab, ec2):
     lab.set_settings({"quotas": {"vpn_connections_per_region": 2}})
-    cgw = _cgw(ec2)
+    cgw = customer_gateway_id(ec2)
     _vpn(ec2, cgw, _vgw(ec2))
     _vpn(ec2, cgw, _vgw(ec2))
     with pytest.raises(ClientError) as exc:
         _vpn(ec2, cgw, _vgw(ec2))
-    assert _code(exc) == "VpnConnectionLimitExceeded" and "per Region" in exc.value.response["Error"]["Message"]
+    assert error_code(exc) == "VpnConnectionLimitExceeded" and "per Region" in exc.value.response["Error"]["Message"]
 
 
 def test_customer_gateways_per_region(lab, ec2):
     lab.set_settings({"quotas": {"customer_gateways_per_region": 2}})
-    _cgw(ec2, 1)
-    _cgw(ec2, 2)
-    assert _cgw(ec2, 1)  # an identical request returns the existing gateway: no new one
+    customer_gateway_id(ec2, 1)
+    customer_gateway_id(ec2, 2)
+    assert customer_gateway_id(ec2, 1)  # an identical request returns the existing gateway: no new one
     with pytest.raises(ClientError) as exc:
-        _cgw(ec2, 3)
-    assert _code(exc) == "CustomerGatewayLimitExceeded"
+        customer_gateway_id(ec2, 3)
+    assert error_code(exc) == "CustomerGatewayLimitExceeded"
 
 
 def test_routes_per_connection(lab, ec2):
     lab.set_settings({"quotas": {"routes_per_vpn_connection": 2}})
-    vpn = _vpn(ec2, _cgw(ec2), _vgw(ec2), StaticRoutesOnly=True)
+    vpn = _vpn(ec2, customer_gateway_id(ec2), _vgw(ec2), StaticRoutesOnly=True)
     for cidr in ("192.168.1.0/24", "192.168.2.0/24", "192.168.2.0/24"):  # the same route again is no new one
         ec2.create_vpn_connection_route(VpnConnectionId=vpn, DestinationCidrBlock=cidr)
     with pytest.raises(ClientError) as exc:
         ec2.create_vpn_connection_route(VpnConnectionId=vpn, DestinationCidrBlock="192.168.3.0/24")
-    assert _code(exc) == "RouteLimitExceeded"
+    assert error_code(exc) == "RouteLimitExceeded"
 
 
 def test_aws_default_quotas(lab):
@@ -124,7 +112,7 @@ def test_one_vgw_per_vpc(ec2):
     ec2.attach_vpn_gateway(VpcId=vpc, VpnGatewayId=first)  # again: nothing to refuse
     with pytest.raises(ClientError) as exc:
         ec2.attach_vpn_gateway(VpcId=vpc, VpnGatewayId=second)
-    assert _code(exc) == "InvalidVpcState"
+    assert error_code(exc) == "InvalidVpcState"
     ec2.detach_vpn_gateway(VpcId=vpc, VpnGatewayId=first)
     ec2.attach_vpn_gateway(VpcId=vpc, VpnGatewayId=second)
 
@@ -135,7 +123,7 @@ def test_one_vpc_per_vgw(ec2):
     ec2.attach_vpn_gateway(VpcId=vpcs[0], VpnGatewayId=vgw)
     with pytest.raises(ClientError) as exc:
         ec2.attach_vpn_gateway(VpcId=vpcs[1], VpnGatewayId=vgw)
-    assert _code(exc) == "VpnGatewayAttachmentLimitExceeded"
+    assert error_code(exc) == "VpnGatewayAttachmentLimitExceeded"
 
 
 def test_attached_vgw_cannot_be_deleted(ec2):
@@ -144,18 +132,18 @@ def test_attached_vgw_cannot_be_deleted(ec2):
     ec2.attach_vpn_gateway(VpcId=vpc, VpnGatewayId=vgw)
     with pytest.raises(ClientError) as exc:
         ec2.delete_vpn_gateway(VpnGatewayId=vgw)
-    assert _code(exc) == "IncorrectState"
+    assert error_code(exc) == "IncorrectState"
     assert ec2.describe_vpn_gateways(VpnGatewayIds=[vgw])["VpnGateways"][0]["State"] == "available"
     ec2.detach_vpn_gateway(VpcId=vpc, VpnGatewayId=vgw)
     ec2.delete_vpn_gateway(VpnGatewayId=vgw)
 
 
 def test_customer_gateway_of_a_live_connection_cannot_be_deleted(ec2):
-    cgw = _cgw(ec2)
+    cgw = customer_gateway_id(ec2)
     vpn = _vpn(ec2, cgw, _vgw(ec2))
     with pytest.raises(ClientError) as exc:
         ec2.delete_customer_gateway(CustomerGatewayId=cgw)
-    assert _code(exc) == "IncorrectState"
+    assert error_code(exc) == "IncorrectState"
     ec2.delete_vpn_connection(VpnConnectionId=vpn)
     ec2.delete_customer_gateway(CustomerGatewayId=cgw)
 
@@ -184,8 +172,8 @@ def test_customer_gateway_of_a_live_connection_cannot_be_deleted(ec2):
 )
 def test_connection_rules(ec2, options, code):
     with pytest.raises(ClientError) as exc:
-        _vpn(ec2, _cgw(ec2), _vgw(ec2), **options)
-    assert _code(exc) == code
+        _vpn(ec2, customer_gateway_id(ec2), _vgw(ec2), **options)
+    assert error_code(exc) == code
     assert ec2.describe_vpn_connections()["VpnConnections"] == []
 
 
@@ -201,7 +189,7 @@ def test_connection_rules(ec2, options, code):
 def test_customer_gateway_rules(ec2, kwargs, code):
     with pytest.raises(ClientError) as exc:
         ec2.create_customer_gateway(Type="ipsec.1", **kwargs)
-    assert _code(exc) == code
+    assert error_code(exc) == code
 
 
 def test_what_aws_allows_the_lab_allows(ec2):
@@ -211,7 +199,7 @@ def test_what_aws_allows_the_lab_allows(ec2):
     six = ec2.create_customer_gateway(Type="ipsec.1", IpAddress="2001:db8::6", BgpAsn=65006)
     assert six["CustomerGateway"]["IpAddress"] == "2001:db8::6"
     tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
-    conn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=_cgw(ec2), TransitGatewayId=tgw,
+    conn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw,
                                      Options={"TunnelBandwidth": "large"})["VpnConnection"]
     assert conn["Options"]["TunnelBandwidth"] == "large"
 

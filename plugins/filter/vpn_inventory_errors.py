@@ -21,19 +21,12 @@ description:
   - Variables starting with C(sitevpn_) that the collection never reads are reported as warnings
     (with the closest known name), or as errors with O(strict).
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The sites to check (for example C(ansible_play_hosts_all)).
-    type: list
-    elements: str
-    required: true
   strict:
     description: Refuse unknown C(sitevpn_*) variables instead of warning about them.
     type: bool
     default: false
+extends_documentation_fragment:
+  - sitevpn.aws.site_hostvars
 """
 
 EXAMPLES = r"""

@@ -20,15 +20,6 @@ description:
     AWS raised one.
   - Returns one message per quota exceeded, naming the quota, the count and the way out.
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The sites of the run (for example C(ansible_play_hosts_all)).
-    type: list
-    elements: str
-    required: true
   hub:
     description: The virtual private gateway's ID, or the C(Name) the role will create it under.
     type: str
@@ -51,6 +42,8 @@ options:
         M(sitevpn.aws.vpn_connection_info)) and C(customer_gateways) (from M(sitevpn.aws.customer_gateway_info)).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - sitevpn.aws.site_hostvars
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,5 @@
 """What the EC2 VPN contract tests share: the real-AWS samples, AWS's address and key rules,
-error codes, waits, a connection to create and a tunnel with every option set."""
+waits, a connection to create and a tunnel with every option set."""
 
 from __future__ import annotations
 
@@ -25,10 +25,6 @@ def lab_client(url, service="ec2"):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-
-
-def error_code(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
 
 
 def describe(ec2, vpn_id):

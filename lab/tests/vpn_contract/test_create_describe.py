@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from lab.api import ec2_vpn
 from lab.tests import cgw_xml
-from lab.tests.vpn_contract.helpers import ALWAYS_IN_TUNNEL_OPTIONS, EDGE, FULL_TUNNEL, PSK_RE, RESERVED, create, describe, error_code, wait_state
+from lab.tests.ec2_helpers import error_code
+from lab.tests.vpn_contract.helpers import ALWAYS_IN_TUNNEL_OPTIONS, EDGE, FULL_TUNNEL, PSK_RE, RESERVED, create, describe, wait_state
 
 
 def test_default_connection_as_aws_returns_it(ec2, cgw, vgw):

@@ -6,7 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lab.tests import cgw_xml
-from lab.tests.vpn_contract.helpers import create, error_code
+from lab.tests.ec2_helpers import error_code
+from lab.tests.vpn_contract.helpers import create
 
 
 def test_customer_gateway_extended_fields_and_idempotent_create(ec2):

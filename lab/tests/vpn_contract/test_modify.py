@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from lab.api import ec2_vpn
 from lab.tests import cgw_xml
-from lab.tests.vpn_contract.helpers import PSK_RE, create, error_code, lab_client, wait_state
+from lab.tests.ec2_helpers import error_code
+from lab.tests.vpn_contract.helpers import PSK_RE, create, lab_client, wait_state
 
 
 def test_modify_tunnel_options_in_place_keeps_xml_crypto(ec2, cgw, vgw):

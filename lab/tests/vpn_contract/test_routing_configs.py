@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 
 from lab.api import ec2_vpn, patches, settings
 from lab.tests import cgw_xml
-from lab.tests.vpn_contract.helpers import REAL, create, describe, error_code, wait_state
+from lab.tests.ec2_helpers import error_code
+from lab.tests.vpn_contract.helpers import REAL, create, describe, wait_state
 
 
 def test_route_propagation_and_bgp_routes(ec2, cgw):
