@@ -44,6 +44,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import create_call
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import delete_call
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import describe_call
+
 LIVE_STATES = ("pending", "available")
 VPN_LIVE_STATES = ("pending", "available", "modifying")
 SECRET_KEYS = ("pre_shared_key", "PreSharedKey")
@@ -83,47 +87,21 @@ class EC2VpnConnectionErrorHandler(AWSErrorHandler):
 # ---------------------------------------------------------------------------------------------
 # Customer gateways
 # ---------------------------------------------------------------------------------------------
-@EC2CustomerGatewayErrorHandler.list_error_handler("describe customer gateways", [])
-@AWSRetry.jittered_backoff()
-def describe_customer_gateways(client, **params: Any) -> List[Dict[str, Any]]:
-    # The paginator does not exist for `describe_customer_gateways`
-    return client.describe_customer_gateways(**params)["CustomerGateways"]
+describe_customer_gateways = describe_call(EC2CustomerGatewayErrorHandler, "describe_customer_gateways", "CustomerGateways")
+create_customer_gateway = create_call(EC2CustomerGatewayErrorHandler, "create_customer_gateway", "CustomerGateway")
 
 
-@EC2CustomerGatewayErrorHandler.common_error_handler("create customer gateway")
-@AWSRetry.jittered_backoff()
-def create_customer_gateway(client, **params: Any) -> Dict[str, Any]:
-    return client.create_customer_gateway(**params)["CustomerGateway"]
-
-
-@EC2CustomerGatewayErrorHandler.deletion_error_handler("delete customer gateway")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["IncorrectState"])
-def delete_customer_gateway(client, customer_gateway_id: str) -> bool:
-    client.delete_customer_gateway(CustomerGatewayId=customer_gateway_id)
-    return True
+delete_customer_gateway = delete_call(EC2CustomerGatewayErrorHandler, "delete_customer_gateway", "CustomerGatewayId", ["IncorrectState"])
 
 
 # ---------------------------------------------------------------------------------------------
 # VPN connections (amazon.aws has these behind the VPC handler; ours know the VPN codes)
 # ---------------------------------------------------------------------------------------------
-@EC2VpnConnectionErrorHandler.list_error_handler("describe vpn connections", [])
-@AWSRetry.jittered_backoff()
-def describe_vpn_connections(client, **params: Any) -> List[Dict[str, Any]]:
-    # The paginator does not exist for `describe_vpn_connections`
-    return client.describe_vpn_connections(**params)["VpnConnections"]
+describe_vpn_connections = describe_call(EC2VpnConnectionErrorHandler, "describe_vpn_connections", "VpnConnections")
+create_vpn_connection = create_call(EC2VpnConnectionErrorHandler, "create_vpn_connection", "VpnConnection")
 
 
-@EC2VpnConnectionErrorHandler.common_error_handler("create vpn connection")
-@AWSRetry.jittered_backoff()
-def create_vpn_connection(client, **params: Any) -> Dict[str, Any]:
-    return client.create_vpn_connection(**params)["VpnConnection"]
-
-
-@EC2VpnConnectionErrorHandler.deletion_error_handler("delete vpn connection")
-@AWSRetry.jittered_backoff()
-def delete_vpn_connection(client, vpn_connection_id: str) -> bool:
-    client.delete_vpn_connection(VpnConnectionId=vpn_connection_id)
-    return True
+delete_vpn_connection = delete_call(EC2VpnConnectionErrorHandler, "delete_vpn_connection", "VpnConnectionId")
 
 
 @EC2VpnConnectionErrorHandler.common_error_handler("create vpn connection route")

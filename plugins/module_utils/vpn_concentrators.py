@@ -15,17 +15,18 @@ from __future__ import annotations
 import time
 from typing import Any
 from typing import Dict
-from typing import List
 from typing import Optional
 from typing import Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import create_call
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import delete_call
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import describe_call
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import LIVE_STATES
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
@@ -41,23 +42,9 @@ class EC2VpnConcentratorErrorHandler(AWSErrorHandler):
         return is_boto3_error_code("InvalidVpnConcentratorID.NotFound")
 
 
-@EC2VpnConcentratorErrorHandler.list_error_handler("describe vpn concentrators", [])
-@AWSRetry.jittered_backoff()
-def describe_vpn_concentrators(client, **params: Any) -> List[Dict[str, Any]]:
-    return client.describe_vpn_concentrators(**params)["VpnConcentrators"]
-
-
-@EC2VpnConcentratorErrorHandler.common_error_handler("create vpn concentrator")
-@AWSRetry.jittered_backoff()
-def create_vpn_concentrator(client, **params: Any) -> Dict[str, Any]:
-    return client.create_vpn_concentrator(**params)["VpnConcentrator"]
-
-
-@EC2VpnConcentratorErrorHandler.deletion_error_handler("delete vpn concentrator")
-@AWSRetry.jittered_backoff()
-def delete_vpn_concentrator(client, vpn_concentrator_id: str) -> bool:
-    client.delete_vpn_concentrator(VpnConcentratorId=vpn_concentrator_id)
-    return True
+describe_vpn_concentrators = describe_call(EC2VpnConcentratorErrorHandler, "describe_vpn_concentrators", "VpnConcentrators")
+create_vpn_concentrator = create_call(EC2VpnConcentratorErrorHandler, "create_vpn_concentrator", "VpnConcentrator")
+delete_vpn_concentrator = delete_call(EC2VpnConcentratorErrorHandler, "delete_vpn_concentrator", "VpnConcentratorId")
 
 
 def find_vpn_concentrator(client, vpn_concentrator_id=None, name=None, tags=None) -> Optional[Dict[str, Any]]:
