@@ -19,6 +19,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quot
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_site
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import hub_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import DescribeOnce
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import lab_vpc
@@ -142,7 +143,10 @@ class ActionModule(ActionBase):
             "wait": args.get("wait", False),
             "wait_timeout": args.get("wait_timeout", 900),
         }
-        results = {host: ensure_site(client, site, hub, options, secrets_client) for host, site in sorted(sites.items())}
+        results = {}
+        for host, site in sorted(sites.items()):
+            results[host] = ensure_site(client, site, hub, options, secrets_client)
+            results[host]["report"] = site_report(results[host])
         # the sites' changes are reported on their own hosts; this task reports the shared part
         return {
             "changed": bool(vpc["created"]) or hub["changed"],

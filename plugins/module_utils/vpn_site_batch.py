@@ -252,3 +252,28 @@ def ensure_site(client, site: Dict[str, Any], hub: Dict[str, Any], options: Dict
     except VpnError as e:
         return {"customer_gateway": cgw, "vpn_connection": dict(e.details, failed=True, msg=e.message)}
     return {"customer_gateway": cgw, "vpn_connection": _step(_vpn_connection, client, vpn_module, secrets)}
+
+
+def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
+    """What the site's own host shows of its two steps: changed, failed and msg, diff, warnings; no keys.
+
+    The vpn_connection diff is the module's (pre-shared keys never in it); the connection itself goes
+    to the host's facts, not to this result.
+    """
+    cgw, vpn = site_result["customer_gateway"], site_result["vpn_connection"]
+    report: Dict[str, Any] = {"changed": bool(cgw.get("changed") or vpn.get("changed"))}
+    failed = next((part for part in (cgw, vpn) if part.get("failed")), None)
+    if failed is not None:
+        report.update(failed=True, msg=failed.get("msg"))
+        if failed.get("field"):
+            report["field"] = failed["field"]
+    diffs = [part["diff"] for part in (cgw, vpn) if part.get("diff")]
+    if diffs:
+        report["diff"] = diffs
+    warnings = list(cgw.get("warnings") or []) + list(vpn.get("warnings") or [])
+    if warnings:
+        report["warnings"] = warnings
+    for key, part in (("customer_gateway_id", cgw), ("vpn_connection_id", vpn)):
+        if part.get(key):
+            report[key] = part[key]
+    return report
