@@ -142,11 +142,17 @@ def bench_counts(counts, anchor_max=None) -> list:
     from lab.api.testing import LabAPI
 
     lab = LabAPI.start(settings=LAB_SETTINGS)
+    results = []
     try:
-        return [
-            bench(n, ways=("sitevpn", "anchor") if anchor_max is None or n <= anchor_max else ("sitevpn",), lab=lab)
-            for n in counts
-        ]
+        for n in counts:
+            ways = ("sitevpn", "anchor") if anchor_max is None or n <= anchor_max else ("sitevpn",)
+            try:
+                results.append(bench(n, ways=ways, lab=lab))
+            except SystemExit as e:
+                # one count failing (its output went to stderr) still leaves the others' numbers
+                sys.stderr.write(f"{n} sites: {e}\n")
+                lab.reset()
+        return results
     finally:
         lab.stop()
 

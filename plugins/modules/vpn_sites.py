@@ -154,7 +154,7 @@ vpn_gateway:
 sites:
   description:
     - Per site, C(customer_gateway) and C(vpn_connection), each what M(sitevpn.aws.customer_gateway) and
-      M(sitevpn.aws.vpn_connection) return (with O(return_secrets=true) for the connection), or C(failed)
+      M(sitevpn.aws.vpn_connection) return (the connection with its keys, as with its return_secrets option), or C(failed)
       and C(msg), or C(skipped).
   returned: with O(sites)
   type: dict
