@@ -84,9 +84,6 @@ class DescribeOnce(RetryingBotoClientWrapper):
         self._read[method] = (wanted, {r[id_key]: r for r in found})
         return list(found)
 
-    def known(self, method: str) -> List[Dict[str, Any]]:
-        return list(self._read[method][1].values()) if method in self._read else []
-
     def _local(self, method: str, params: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
         if method not in self._read or set(params) - {"Filters"}:
             return None
