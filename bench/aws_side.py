@@ -1,6 +1,10 @@
 """The AWS side of N sites two ways on one lab API: sitevpn.aws vs amazon.aws/community.aws.
 
-    .venv/bin/python bench/aws_side.py [--sites N] [--json]
+    .venv/bin/python bench/aws_side.py [--sites 1 10 50 200] [--anchor-max N] [--json]
+
+All counts run in one invocation on one lab API, each way on a freshly reset lab, and are printed
+side by side (--anchor-max: the largest count the anchor runs, default all; the anchor's module
+process per task per site makes 200 sites take long).
 
 Starts a lab API (lab.api.server.LabServer on a free port of 127.0.0.1), generates an inventory of
 N sites (BGP, one /24 each), and runs, each on a freshly reset lab: this collection
@@ -34,6 +38,11 @@ PLAYBOOKS = {
     "sitevpn": ROOT / "playbooks" / "provision.yml",
     "anchor": ROOT / "bench" / "anchor" / "provision.yml",
 }
+# The lab enforces AWS's quotas and allocates tunnel outside IPs from a /24: room for 400 sites.
+LAB_SETTINGS = {
+    "quotas": {q: 1000 for q in ("vpn_connections_per_vgw", "vpn_connections_per_region", "customer_gateways_per_region")},
+    "edge_pool": "100.64.0.0/16",
+}
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -51,7 +60,7 @@ def write_inventory(directory: Path, sites: int, url: str) -> Path:
             "sitevpn_prefixes": [f"172.{16 + i // 256}.{i % 256}.0/24"],
         }
     inventory = directory / "inventory"
-    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "group_vars").mkdir(parents=True, exist_ok=True)
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"sites": {"hosts": hosts}}))
     group_vars = {
         "sitevpn_aws_endpoint_url": url,
@@ -61,6 +70,9 @@ def write_inventory(directory: Path, sites: int, url: str) -> Path:
         "sitevpn_aws_wait_timeout": 60,
         "sitevpn_vpc_cidr": "10.0.0.0/16",
     }
+    if sites > 10:
+        # the lab has no quotas; AWS's defaults (10 per VPN gateway, 50 per Region) would stop the run
+        group_vars["sitevpn_quotas"] = {q: sites for q in ("vpn_connections_per_vgw", "vpn_connections_per_region", "customer_gateways_per_region")}
     (inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
     return inventory
 
@@ -106,20 +118,79 @@ def bench_one(name: str, inventory: Path, lab) -> dict:
     }
 
 
-def bench(sites: int, ways=("sitevpn", "anchor")) -> dict:
+def bench(sites: int, ways=("sitevpn", "anchor"), lab=None) -> dict:
+    """One count, each way on a freshly reset lab (started here unless given)."""
     from lab.api.testing import LabAPI
 
-    lab = LabAPI.start()
+    own = lab is None
+    lab = lab or LabAPI.start(settings=LAB_SETTINGS)
     try:
         with tempfile.TemporaryDirectory(prefix="sitevpn-bench-") as tmp:
             inventory = write_inventory(Path(tmp), sites, lab.url)
-            result = {"sites": sites}
+            result = {"sites": sites, "load1": round(os.getloadavg()[0], 2)}
             for name in ways:
                 result[name] = bench_one(name, inventory, lab)
             return result
     finally:
         lab.reset()
+        if own:
+            lab.stop()
+
+
+def bench_counts(counts, anchor_max=None) -> list:
+    """Every count on one lab API: sitevpn, and the anchor up to anchor_max sites."""
+    from lab.api.testing import LabAPI
+
+    lab = LabAPI.start(settings=LAB_SETTINGS)
+    results = []
+    try:
+        for n in counts:
+            ways = ("sitevpn", "anchor") if anchor_max is None or n <= anchor_max else ("sitevpn",)
+            try:
+                results.append(bench(n, ways=ways, lab=lab))
+            except SystemExit as e:
+                # one count failing (its output went to stderr) still leaves the others' numbers
+                sys.stderr.write(f"{n} sites: {e}\n")
+                lab.reset()
+        return results
+    finally:
         lab.stop()
+
+
+def table_counts(results: list) -> str:
+    """One row per count, way and run; then the issue's ratios (targets in brackets)."""
+    lines = [
+        "AWS side on the lab API: sitevpn.aws (playbooks/provision.yml) vs anchor (amazon.aws/community.aws)",
+        f"{'sites':>5s} {'way':8s} {'run':6s} {'wall s':>8s} {'CPU s':>7s} {'API calls':>10s} {'changed':>8s} {'load':>5s}",
+    ]
+    for result in results:
+        for name in ("sitevpn", "anchor"):
+            for phase in ("first", "rerun"):
+                row = result.get(name, {}).get(phase)
+                if row is None:
+                    lines.append(f"{result['sites']:5d} {name:8s} {phase:6s} {'-':>8s} {'-':>7s} {'-':>10s} {'-':>8s}")
+                    continue
+                changed = str(row.get("changed", "")) if phase == "rerun" else ""
+                lines.append(
+                    f"{result['sites']:5d} {name:8s} {phase:6s} {row['wall_s']:8.2f} {row['cpu_s']:7.2f} "
+                    f"{row['api_calls']:10d} {changed:>8s} {result['load1']:5.2f}"
+                )
+    by = {r["sites"]: r for r in results}
+    if 1 in by and "anchor" in by[1]:
+        ours, theirs = by[1]["sitevpn"]["rerun"], by[1]["anchor"]["rerun"]
+        lines.append(f"re-run of 1 site: sitevpn/anchor wall {ours['wall_s'] / theirs['wall_s']:.2f}x [<= 0.5x], "
+                     f"CPU {ours['cpu_s'] / theirs['cpu_s']:.2f}x")
+    if 1 in by:
+        base = by[1]["sitevpn"]
+        for n, limit in ((10, None), (50, 3.0), (200, 10.0)):
+            if n in by:
+                ours = by[n]["sitevpn"]
+                target = f" [<= {limit:.0f}x]" if limit else ""
+                lines.append(f"{n} sites / 1 site (sitevpn): first {ours['first']['wall_s'] / base['first']['wall_s']:.2f}x, "
+                             f"re-run {ours['rerun']['wall_s'] / base['rerun']['wall_s']:.2f}x{target}")
+    if 50 in by:
+        lines.append(f"re-run of 50 sites: {by[50]['sitevpn']['rerun']['api_calls']} API calls [<= 15]")
+    return "\n".join(lines)
 
 
 def table(result: dict) -> str:
@@ -149,11 +220,15 @@ def table(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sites", type=int, default=1, help="number of sites (default 1)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--sites", type=int, nargs="+", default=[1, 10, 50, 200], help="site counts (default 1 10 50 200)")
+    parser.add_argument("--anchor-max", type=int, default=None, help="largest count the anchor runs (default: all)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
-    result = bench(args.sites)
-    sys.stdout.write((json.dumps(result) if args.json else table(result)) + "\n")
+    results = bench_counts(args.sites, args.anchor_max)
+    if args.json:
+        sys.stdout.write(json.dumps(results[0] if len(results) == 1 else results) + "\n")
+    else:
+        sys.stdout.write("\n\n".join([table_counts(results)] + ([table(results[0])] if len(results) == 1 else [])) + "\n")
     return 0
 
 

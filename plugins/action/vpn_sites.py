@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin of sitevpn.aws.vpn_sites: the AWS side of every site of a play in the controller,
+one process and one boto3 client for all of them (see the module file for the documentation)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import plan_quota_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quota_values
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_site
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import hub_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_report
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import DescribeOnce
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import lab_vpc
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_existing
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import read_all
+
+_ARGS = frozenset((
+    "sites", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
+    "name_prefix", "tags", "vpc_id", "vpc_cidr", "route_table_ids", "amazon_side_asn", "quotas", "wait", "wait_timeout", "on_error",
+))
+
+
+def _session(args):
+    try:
+        import boto3  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise AnsibleActionFail("sitevpn.aws.vpn_sites needs boto3 on the control node") from None
+    return boto3.session.Session(
+        aws_access_key_id=args.get("access_key") or None,
+        aws_secret_access_key=args.get("secret_key") or None,
+        aws_session_token=args.get("session_token") or None,
+        profile_name=args.get("profile") or None,
+        region_name=args.get("region") or None,
+    )
+
+
+def _client(session, service, args):
+    from botocore.config import Config  # pylint: disable=import-outside-toplevel
+
+    config = Config(retries={"mode": "standard", "max_attempts": 10}, user_agent_extra="sitevpn.aws.vpn_sites")
+    return session.client(service, endpoint_url=args.get("endpoint_url") or None, config=config)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = _ARGS
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        if "result" in args:
+            # one site's part of a batch, reported on its own host (changed, failed, diff, warnings)
+            part = args["result"]
+            if not isinstance(part, dict):
+                raise AnsibleActionFail(f"result: must be one site's result from the batch, got {type(part).__name__}")
+            result.update(part)
+            return result
+        sites = args.get("sites")
+        if not isinstance(sites, dict):
+            raise AnsibleActionFail("sites: must be a dict of site -> inputs (or give result)")
+        on_error = args.get("on_error", "fail")
+        if on_error not in ("fail", "report"):
+            raise AnsibleActionFail(f"on_error: must be fail or report, got {on_error!r}")
+        try:
+            result.update(self._batch(args, sites))
+        except (VpnError, AnsibleEC2Error) as e:
+            error = getattr(e, "message", None) or str(e)
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            if not type(e).__module__.startswith("botocore"):
+                raise
+            error = f"{type(e).__name__}: {e}"
+        else:
+            return result
+        if on_error == "fail":
+            raise AnsibleActionFail(error)
+        # for a caller that hides this task's result (it holds the keys) but must show why it stopped
+        result.update(changed=False, error=error, sites={})
+        return result
+
+    def _batch(self, args, sites):
+        check_mode = bool(self._task.check_mode)
+        prefix, tags = args.get("name_prefix") or "sitevpn", dict(args.get("tags") or {})
+        session = _session(args)
+        client = DescribeOnce(_client(session, "ec2", args))
+        secrets = []
+
+        def secrets_client():
+            if not secrets:
+                secrets.append(_client(session, "secretsmanager", args))
+            return secrets[0]
+
+        vgw_name = f"{prefix}-vgw"
+        found = read_all(client, vgw_name)
+        limits, errors = quota_values(args.get("quotas"))
+        if not errors:
+            plan = {
+                "hub": quota_hub(found, [s["name"] for s in sites.values()], vgw_name),
+                "region": args.get("region"),
+                "sites": {
+                    host: {
+                        "name": s["name"],
+                        "cgw_ip": s.get("cgw_ip"),
+                        "bgp_asn": s.get("bgp_asn", 65000),
+                        "static": bool(s.get("static_routes_only")),
+                        "prefixes": s.get("prefixes") or [],
+                    }
+                    for host, s in sites.items()
+                },
+            }
+            existing = quota_existing(found)
+            if not any(s["name"] not in {c["tags"].get("Name") for c in existing["vpn_connections"]} for s in sites.values()):
+                # an idempotent run creates nothing a quota counts (the gateways are the sites' own)
+                existing["customer_gateways"] = []
+            errors = plan_quota_errors(plan, limits, existing)
+        if errors:
+            raise VpnError("; ".join(errors))
+
+        hub_module = SiteModule({}, check_mode, args.get("region"))
+        if args.get("vpc_id"):
+            vpc = {"vpc_id": args["vpc_id"], "route_table_ids": list(args.get("route_table_ids") or []), "created": False, "candidates": []}
+        else:
+            vpc = lab_vpc(client, hub_module, prefix, args.get("vpc_cidr") or "10.0.0.0/16", tags)
+        hub_module.params = hub_params(args, vpc)
+        hub = ensure_hub(client, hub_module)
+        options = {
+            "check_mode": check_mode,
+            "region": args.get("region"),
+            "wait": args.get("wait", False),
+            "wait_timeout": args.get("wait_timeout", 900),
+        }
+        results = {}
+        for host, site in sorted(sites.items()):
+            results[host] = ensure_site(client, site, hub, options, secrets_client)
+            results[host]["report"] = site_report(results[host])
+        # the sites' changes are reported on their own hosts; this task reports the shared part
+        return {
+            "changed": bool(vpc["created"]) or hub["changed"],
+            "vpc_id": vpc["vpc_id"],
+            "route_table_ids": vpc["route_table_ids"],
+            "vpc_created": vpc["created"],
+            "vpc_candidates": vpc["candidates"],
+            "vpn_gateway_id": hub["vpn_gateway_id"],
+            "vpn_gateway": hub["vpn_gateway"],
+            "warnings": hub_module.warnings,
+            "diff": hub["diff"],
+            "sites": results,
+        }

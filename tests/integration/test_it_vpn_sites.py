@@ -1,0 +1,68 @@
+"""playbooks/provision.yml through the batched AWS side (sitevpn.aws.vpn_sites, issue 18), API only,
+on a generated inventory of three sites: check mode writes nothing; --limit provisions only the
+sites named; one bad site fails only its host while the others are provisioned; an idempotent
+re-run writes nothing and makes as many API calls for two sites as for one (one read per kind)."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.integration.sitevpn_playbook import ROOT, run_playbook, writes
+
+PLAYBOOK = ROOT / "playbooks" / "provision.yml"
+EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
+         "sitevpn_name_prefix": "batch", "sitevpn_aws_wait_timeout": 30}
+
+
+def _inventory(tmp_path):
+    hosts = {
+        f"site{i}": {"sitevpn_cgw_ip": f"203.0.113.{i + 10}", "sitevpn_bgp_asn": 65000 + i, "sitevpn_prefixes": [f"10.{i + 50}.0.0/24"]}
+        for i in (1, 2, 3)
+    }
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump({"sites": {"hosts": hosts}}))
+    return path
+
+
+def _ours(lab):
+    return sorted(
+        {t["Key"]: t["Value"] for t in c.get("Tags", [])}.get("Name")
+        for c in lab.client("ec2").describe_vpn_connections()["VpnConnections"]
+        if c["State"] in ("pending", "available")
+    )
+
+
+def test_batched_sites_check_limit_isolation_and_rerun(lab, tmp_path):
+    inventory = _inventory(tmp_path)
+
+    def provision(**kw):
+        lab.clear_requests()
+        return run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory, **kw)
+
+    run = provision(check=True, diff=True)
+    assert run.rc == 0, run.output[-3000:]
+    assert writes(lab) == [] and all(run.changed[s] > 0 for s in ("site1", "site2", "site3"))
+    assert "batch-site2" in run.output  # each host shows its own customer gateway's diff
+
+    run = provision(limit="site1")
+    assert run.rc == 0, run.output[-3000:]
+    assert _ours(lab) == ["batch-site1"]
+
+    # site2's name is taken by a gateway of another address: only site2 fails, with the reason
+    lab.client("ec2").create_customer_gateway(
+        Type="ipsec.1", IpAddress="198.51.100.99", BgpAsn=65099,
+        TagSpecifications=[{"ResourceType": "customer-gateway", "Tags": [{"Key": "Name", "Value": "batch-site2"}]}],
+    )
+    run = provision()
+    assert run.rc != 0
+    assert run.failed == {"site1": 0, "site2": 1, "site3": 0}, run.output[-3000:]
+    assert "name: customer gateway(s)" in run.output and run.changed["site3"] > 0
+    assert _ours(lab) == ["batch-site1", "batch-site3"]
+
+    run = provision(limit="site1,site3")
+    assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
+    assert writes(lab) == []
+    calls_two = sum(lab.requests()["counts"].values())
+    run = provision(limit="site3")
+    assert run.rc == 0 and run.total_changed == 0 and writes(lab) == []
+    assert sum(lab.requests()["counts"].values()) == calls_two <= 5, lab.requests()["counts"]
