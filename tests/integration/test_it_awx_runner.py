@@ -113,15 +113,18 @@ def test_site_as_an_awx_job(lab, tmp_path, record_property):
                 and (e["event_data"]["res"].get("changed") or ANSI.sub("", e["stdout"]).strip().startswith("changed:"))]
 
     # the AWS-side tasks ran for the site and changed what they should (events name the module)
-    assert ok_task("sitevpn.aws.customer_gateway")
-    assert ok_task("sitevpn.aws.vpn_connection")
-    assert ok_task("sitevpn.aws.vpn_gateway")
+    # one batched step provisions every site of the play (vpn_gateway, customer gateway, VPN
+    # connection); each host then reports its own result through the same action
+    assert ok_task("sitevpn.aws.vpn_sites")
     assert ok_task("amazon.aws.cloudwatch_metric_alarm")
     assert ok_task("amazon.aws.lambda")
     # secrets stay out of the job events (AWX stores and shows them)
-    connection = ok_task("sitevpn.aws.vpn_connection")[0]["event_data"]["res"]
-    assert connection.get("censored"), "the VPN connection's result (pre-shared keys) is hidden"
-    assert "pre_shared_key" not in json.dumps(events)
+    batch = [e for e in ok_task("sitevpn.aws.vpn_sites") if e["event_data"]["task"].startswith("Provision the AWS side")]
+    assert batch and batch[0]["event_data"]["res"].get("censored"), "the connections' result (pre-shared keys) is hidden"
+    dumped = json.dumps(events)
+    keys = [k for c in lab.client("ec2").describe_vpn_connections()["VpnConnections"]
+            for k in re.findall(r"<pre_shared_key>([^<]+)</pre_shared_key>", c.get("CustomerGatewayConfiguration", ""))]
+    assert keys and not [k for k in keys if k in dumped], "no pre-shared key in the job events"
 
     # and in the lab: the connection exists, the survey's address is subscribed to the topic
     conns = [c for c in lab.vpn_connections() if c["state"] in ("pending", "available")]
