@@ -166,11 +166,13 @@ def test_concentrator_connection_is_on_its_transit_gateway_sharing_its_attachmen
     attachments = ec2.describe_transit_gateway_attachments()["TransitGatewayAttachments"]
     assert [a["ResourceType"] for a in attachments] == ["vpn-concentrator"]  # no attachment of its own
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc, TransitGatewayId=_tgw(ec2)["TransitGatewayId"])
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc,
+                                  TransitGatewayId=_tgw(ec2)["TransitGatewayId"])
     assert error_code(exc) == "InvalidParameterValue"
     vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc, VpnGatewayId=vgw)
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc,
+                                  VpnGatewayId=vgw)
     assert error_code(exc) == "InvalidParameterCombination"
     with pytest.raises(ClientError) as exc:  # in use
         ec2.delete_vpn_concentrator(VpnConcentratorId=conc)
@@ -179,7 +181,8 @@ def test_concentrator_connection_is_on_its_transit_gateway_sharing_its_attachmen
 
 def test_concentrator_sites_need_unique_cidrs(ec2):
     conc = _concentrator(ec2, _tgw(ec2)["TransitGatewayId"])
-    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 1), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.1.0.0/16"})
+    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 1), VpnConcentratorId=conc,
+                              Options={"LocalIpv4NetworkCidr": "10.1.0.0/16"})
     with pytest.raises(ClientError) as exc:
         ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), VpnConcentratorId=conc,
                                   Options={"LocalIpv4NetworkCidr": "10.1.2.0/24"})
@@ -187,7 +190,8 @@ def test_concentrator_sites_need_unique_cidrs(ec2):
     with pytest.raises(ClientError) as exc:  # no CIDR: 0.0.0.0/0, which overlaps every site
         ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 3), VpnConcentratorId=conc)
     assert error_code(exc) == "InvalidParameterValue"
-    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 4), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.2.0.0/16"})
+    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 4), VpnConcentratorId=conc,
+                              Options={"LocalIpv4NetworkCidr": "10.2.0.0/16"})
 
 
 def test_concentrator_quota(lab, ec2):
@@ -197,7 +201,8 @@ def test_concentrator_quota(lab, ec2):
         ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, n), VpnConcentratorId=conc,
                                   Options={"LocalIpv4NetworkCidr": f"10.{n}.0.0/16"})
     with pytest.raises(ClientError) as exc:
-        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 3), VpnConcentratorId=conc, Options={"LocalIpv4NetworkCidr": "10.3.0.0/16"})
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 3), VpnConcentratorId=conc,
+                                  Options={"LocalIpv4NetworkCidr": "10.3.0.0/16"})
     assert error_code(exc) == "VpnConnectionLimitExceeded"
 
 

@@ -1,4 +1,5 @@
-"""Routes, tunnel telemetry, tunnel order, device configurations, XML parity with real AWS and describe filters in the lab API: plain boto3 against a real server."""
+"""Routes, tunnel telemetry, tunnel order, device configurations, XML parity with real AWS and
+describe filters in the lab API: plain boto3 against a real server."""
 
 from __future__ import annotations
 
