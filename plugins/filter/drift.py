@@ -36,11 +36,12 @@ def swanctl_negotiated(text):
     return parse_swanctl_negotiated(text)
 
 
-def swanctl_configured(text, name=None):
-    """The configured algorithms of connection NAME in a ``swanctl.conf``, in AWS's names."""
+def swanctl_configured(text, name=None, remote=None):
+    """The configured algorithms of one connection (NAME, or the one whose remote_addrs is REMOTE) of
+    ``swanctl.conf`` text, in AWS's names."""
     if text is not None and not isinstance(text, str):
         raise AnsibleFilterError(f"swanctl_configured expects a string, got {type(text).__name__}")
-    return parse_swanctl_conf(text, name)
+    return parse_swanctl_conf(text, name, remote)
 
 
 def drift_line(difference):

@@ -89,15 +89,21 @@ def _conf_proposals(text, phase):
     return out
 
 
-def parse_swanctl_conf(text, name=None):
-    """The configured algorithms of connection ``name`` (default: the first) of a strongSwan
-    ``swanctl.conf`` as roles/strongswan writes it: its ``proposals`` (phase 1) and its child's
-    ``esp_proposals`` (phase 2), the first of each after the connection's header, in AWS's names;
-    ``{}`` when there are none.  Additional key exchanges (``ke1_...``) are not read."""
+def parse_swanctl_conf(text, name=None, remote=None):
+    """The configured algorithms of one connection of strongSwan ``swanctl.conf`` text as
+    roles/strongswan writes it (``remote_addrs`` before ``proposals``, its child's ``esp_proposals``
+    after): the connection named ``name``, or the one whose ``remote_addrs`` is ``remote`` (AWS's
+    outside IP), else the first; the first ``proposals`` (phase 1) and ``esp_proposals`` (phase 2)
+    after that point, in AWS's names; ``{}`` when there are none.  Additional key exchanges
+    (``ke1_...``) are not read."""
     text = text or ""
+    start = None
     if name:
-        header = re.search(rf"^\s*{re.escape(name)}\s*\{{", text, re.M)
-        text = text[header.end():] if header else ""
+        start = re.search(rf"^\s*{re.escape(name)}\s*\{{", text, re.M)
+    elif remote:
+        start = re.search(rf"^\s*remote_addrs\s*=\s*{re.escape(str(remote))}\s*$", text, re.M)
+    if name or remote:
+        text = text[start.end():] if start else ""
     out = {}
     for key, phase in (("proposals", "phase1"), ("esp_proposals", "phase2")):
         m = re.search(rf"^\s*{key}\s*=\s*(\S+)\s*$", text, re.M)

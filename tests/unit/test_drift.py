@@ -131,13 +131,16 @@ def test_the_configuration_the_role_writes_is_no_drift():
     assert aead_only and all("phase2_integrity_algorithms" not in c for c in aead_only)
 
 
-def test_one_connection_of_a_shared_file_is_read_by_name():
+def test_one_connection_of_a_shared_file_is_read_by_name_or_outside_ip():
     shared = (GOLDEN / "bgp-xfrm" / "strongswan" / "swanctl.conf").read_text()
     per_tunnel = _golden_tunnels()
     for i, ip in enumerate(per_tunnel, 1):
         name = re.search(r"^  (tunnel\d) \{", per_tunnel[ip], re.M).group(1)
         assert parse_swanctl_conf(shared, name) == parse_swanctl_conf(per_tunnel[ip]), name
-    assert parse_swanctl_conf(shared, "tunnel9") == {}
+        # found by its AWS outside IP, in one file or in the tunnels' files read as one text
+        assert parse_swanctl_conf(shared, remote=ip) == parse_swanctl_conf(per_tunnel[ip]), ip
+        assert parse_swanctl_conf("\n".join(per_tunnel.values()), remote=ip) == parse_swanctl_conf(per_tunnel[ip]), ip
+    assert parse_swanctl_conf(shared, "tunnel9") == {} and parse_swanctl_conf(shared, remote="192.0.2.9") == {}
 
 
 def test_a_proposal_rewritten_on_the_device_is_named_with_both_values():
