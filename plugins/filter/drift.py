@@ -3,7 +3,8 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the filters lives in drift_report.yml, drift_line.yml and swanctl_negotiated.yml; the
+# The documentation of the filters lives in drift_report.yml, drift_line.yml, swanctl_negotiated.yml and
+# swanctl_configured.yml; the
 # comparison is module_utils/drift.py's.
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import difference_text
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report as build_drift_report
+from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_conf
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_negotiated
 
 
@@ -34,6 +36,14 @@ def swanctl_negotiated(text):
     return parse_swanctl_negotiated(text)
 
 
+def swanctl_configured(text, name=None, remote=None):
+    """The configured algorithms of one connection (NAME, or the one whose remote_addrs is REMOTE) of
+    ``swanctl.conf`` text, in AWS's names."""
+    if text is not None and not isinstance(text, str):
+        raise AnsibleFilterError(f"swanctl_configured expects a string, got {type(text).__name__}")
+    return parse_swanctl_conf(text, name, remote)
+
+
 def drift_line(difference):
     """One difference of a drift report in words."""
     if not isinstance(difference, dict):
@@ -48,4 +58,5 @@ class FilterModule:
     """The drift role's filters."""
 
     def filters(self):
-        return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated}
+        return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated,
+                "swanctl_configured": swanctl_configured}

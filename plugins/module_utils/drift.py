@@ -19,7 +19,8 @@ rendered from AWS's view), so a device that differs from AWS is ``wrong: device`
 Device side, per tunnel (keyed by AWS outside IP), in AWS's spelling (``tunnel_options.FIELDS``):
 
 - ``configured``: options as the device is configured (lists compare as sets), e.g. a vendor
-  configuration read back and translated;
+  configuration read back and translated (:func:`parse_swanctl_conf` reads a strongSwan tunnel's
+  loaded ``swanctl.conf``);
 - ``negotiated``: the algorithms of the SAs the device holds, one value per field; they must be
   among the allowed ones (:func:`parse_swanctl_negotiated` reads them from strongSwan).
 
@@ -30,6 +31,9 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import AEAD_ENCRYPTION
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
+from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import normalize
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import FIELDS
@@ -56,6 +60,56 @@ _SWAN_GROUPS = {
     "MODP_8192": 18, "ECP_256": 19, "ECP_384": 20, "ECP_521": 21, "MODP_1024_160": 22, "MODP_2048_224": 23,
     "MODP_2048_256": 24,
 }
+
+
+# swanctl.conf's proposal keywords (roles/strongswan renders them from tunnel_plan's names) -> AWS's
+_CONF_ENCRYPTION = {v: k for k, v in ENCRYPTION_NAMES.items()}
+_CONF_INTEGRITY = {v: k for k, v in INTEGRITY_NAMES.items()}
+# MODP_2048 -> modp2048, MODP_1024_160 -> modp1024s160 (strongSwan's two spellings of one group)
+_CONF_GROUPS = {name.lower().replace("_", "", 1).replace("_", "s"): n for name, n in _SWAN_GROUPS.items()}
+
+
+def _conf_proposals(text, phase):
+    """One phase's algorithms from a swanctl.conf proposal list, in AWS's names (lists, AWS's order
+    does not matter).  Phase 1's ``prf`` keywords of AEAD proposals are its integrity algorithms;
+    phase 2 lists integrity only when it has a non-AEAD cipher (AEAD proposals carry none)."""
+    encs, integs, groups = [], [], []
+    for proposal in text.split(","):
+        for token in proposal.strip().split("-"):
+            if token.startswith("prf") and phase == "phase1":
+                token = token[3:]
+            for table, found in ((_CONF_ENCRYPTION, encs), (_CONF_INTEGRITY, integs), (_CONF_GROUPS, groups)):
+                if token in table and table[token] not in found:
+                    found.append(table[token])
+    out = {f"{phase}_encryption_algorithms": encs}
+    if integs and (phase == "phase1" or any(e not in AEAD_ENCRYPTION for e in encs)):
+        out[f"{phase}_integrity_algorithms"] = integs
+    if groups:
+        out[f"{phase}_dh_group_numbers"] = groups
+    return out
+
+
+def parse_swanctl_conf(text, name=None, remote=None):
+    """The configured algorithms of one connection of strongSwan ``swanctl.conf`` text as
+    roles/strongswan writes it (``remote_addrs`` before ``proposals``, its child's ``esp_proposals``
+    after): the connection named ``name``, or the one whose ``remote_addrs`` is ``remote`` (AWS's
+    outside IP), else the first; the first ``proposals`` (phase 1) and ``esp_proposals`` (phase 2)
+    after that point, in AWS's names; ``{}`` when there are none.  Additional key exchanges
+    (``ke1_...``) are not read."""
+    text = text or ""
+    start = None
+    if name:
+        start = re.search(rf"^\s*{re.escape(name)}\s*\{{", text, re.M)
+    elif remote:
+        start = re.search(rf"^\s*remote_addrs\s*=\s*{re.escape(str(remote))}\s*$", text, re.M)
+    if name or remote:
+        text = text[start.end():] if start else ""
+    out = {}
+    for key, phase in (("proposals", "phase1"), ("esp_proposals", "phase2")):
+        m = re.search(rf"^\s*{key}\s*=\s*(\S+)\s*$", text, re.M)
+        if m:
+            out.update(_conf_proposals(m.group(1), phase))
+    return out
 
 
 def _proposal(text, phase, out):

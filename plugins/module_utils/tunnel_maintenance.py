@@ -78,6 +78,7 @@ def apply_pending_maintenance(
     connection: Dict[str, Any],
     outside_ip: str,
     check_mode: bool = False,
+    force: bool = False,
     wait: bool = True,
     timeout: int = 600,
     delay: float = 5.0,
@@ -86,7 +87,9 @@ def apply_pending_maintenance(
 ) -> Dict[str, Any]:
     """Apply the tunnel's pending maintenance (ReplaceVpnTunnel), waiting for it when asked.
 
-    Returns ``{changed, before, after}``; nothing pending: unchanged, no call.
+    Returns ``{changed, before, after}``; nothing pending: unchanged, no call, unless ``force``:
+    then the endpoint is replaced without maintenance (AWS publishes no status of such a
+    replacement, so there is nothing to wait for here; the caller waits for the tunnel).
     """
     vpn_id = connection["VpnConnectionId"]
     if outside_ip not in outside_ips(connection):
@@ -96,7 +99,9 @@ def apply_pending_maintenance(
         )
     before = maintenance_entry(get_vpn_tunnel_replacement_status(client, vpn_id, outside_ip))
     if not before["pending_maintenance"]:
-        return {"changed": False, "before": before, "after": before}
+        if force and not check_mode:
+            replace_vpn_tunnel(client, vpn_id, outside_ip, apply_pending_maintenance=False)
+        return {"changed": bool(force), "before": before, "after": before}
     if check_mode:
         planned = dict(before, pending_maintenance=None, maintenance_auto_applied_after=None)
         return {"changed": True, "before": before, "after": planned}

@@ -37,6 +37,12 @@ options:
       - Apply the pending maintenance of the tunnel O(outside_ip). Requires O(outside_ip).
     type: bool
     default: false
+  force:
+    description:
+      - With O(apply_pending_maintenance=true), replace the tunnel's endpoint also when no maintenance
+        is pending (ReplaceVpnTunnel without C(ApplyPendingMaintenance)); C(changed=true) every time.
+    type: bool
+    default: false
   wait:
     description:
       - Wait until AWS reports the maintenance applied (no pending maintenance, a new
@@ -127,6 +133,7 @@ def main():
         vpn_connection_id=dict(type="str", required=True),
         outside_ip=dict(type="str"),
         apply_pending_maintenance=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
     )
@@ -149,6 +156,7 @@ def main():
                 found[0],
                 module.params["outside_ip"],
                 check_mode=module.check_mode,
+                force=module.params["force"],
                 wait=module.params["wait"],
                 timeout=module.params["wait_timeout"],
             )

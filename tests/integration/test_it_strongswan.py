@@ -6,8 +6,9 @@ Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Establi
 site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
 changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1399 and the TCP MSS clamp (1359) on
 the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
-the device (reload) follow; the day-2 playbooks rotate_keys.yml and change_tunnel_options.yml
-(roles/lockstep; their checks in lockstep_checks.py); playbooks/teardown.yml's device play (``--tags devices``: the role's
+the device (reload) follow; the day-2 playbooks rotate_keys.yml, change_tunnel_options.yml and
+tunnel_maintenance.yml (roles/lockstep; their checks in lockstep_checks.py); drift.yml naming a change made
+on the device and one made on AWS behind the collection's back; playbooks/teardown.yml's device play (``--tags devices``: the role's
 absent path) removing what the role put on both devices - check mode first, then for real, then
 again with changed=0; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
@@ -166,13 +167,7 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
     sites = lab_cli("status")["sites"]
     bgp_dev = sites["site-bgp"]["device"]
 
-    def established():
-        out = netns(bgp_dev, "vtysh", "-N", bgp_dev, "-c", "show bgp ipv4 unicast summary json").stdout
-        data = json.loads(out or "{}")
-        peers = data.get("ipv4Unicast", data).get("peers") or {}
-        return len(peers) == 2 and all(p.get("state") == "Established" for p in peers.values())
-
-    wait(established, bounds.LAB_CONVERGED, "both BGP sessions Established on site-bgp")
+    wait(lambda: bgp_established(bgp_dev), bounds.LAB_CONVERGED, "both BGP sessions Established on site-bgp")
     bgp_s = time.monotonic() - t0
 
     def vpc_route():
@@ -205,6 +200,14 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
     for k, v in times.items():
         record_property(f"{k}_s", round(v, 1))
     print("\nstrongswan lab: " + ", ".join(f"{k} {v:.1f}s" for k, v in times.items()))
+
+
+def bgp_established(dev):
+    """Both of the device's BGP sessions Established."""
+    out = netns(dev, "vtysh", "-N", dev, "-c", "show bgp ipv4 unicast summary json").stdout
+    data = json.loads(out or "{}")
+    peers = data.get("ipv4Unicast", data).get("peers") or {}
+    return len(peers) == 2 and all(p.get("state") == "Established" for p in peers.values())
 
 
 def bgp_device(env):
@@ -420,6 +423,115 @@ def test_change_tunnel_options_in_lockstep(lab_env, tmp_path):
         box = f"{sites['site-bgp']['device']}t{i}"
         sas = netns(box, "swanctl", "--list-sas", "--uri", f"unix:///var/lib/sitevpn-strongswan/{box}/charon.vici").stdout
         assert "ECP_384" in sas, sas
+
+
+def test_tunnel_maintenance_in_lockstep(lab_env, tmp_path):
+    """playbooks/tunnel_maintenance.yml on the BGP site: maintenance announced on both tunnels through the
+    lab's control API; both replaced (ReplaceVpnTunnel with ApplyPendingMaintenance restarts that tunnel's
+    AWS end), the backup first, each drained first; both UP again, BGP Established, at most one ping lost
+    per direction."""
+    from lab.api.testing import LabAPI
+
+    env, reports = lab_env, tmp_path / "reports"
+    lab = LabAPI(env["url"])
+    dev, _vgw, vpn = bgp_device(env)
+    ips = lockstep_checks.tunnel_ips({"site-bgp": dev})["site-bgp"]
+    for ip in ips:
+        lab.maintenance(ip, vpn_connection_id=vpn, pending="Endpoint upgrade", auto_applied_after="2031-05-01T02:00:00Z")
+    before = {t["outside_ip"]: t["replacements"] for c in telemetry(env["url"]) for t in c["tunnels"]}
+
+    run = run_playbook(ROOT / "playbooks" / "tunnel_maintenance.yml", env["url"], inventory=env["inventory"], timeout=900,
+                       limit="site-bgp", extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
+                                                     "lockstep_reports_dir": str(reports)})
+    assert run.rc == 0, run.output
+    after = {t["outside_ip"]: t["replacements"] for c in telemetry(env["url"]) for t in c["tunnels"]}
+    assert {ip: after[ip] - before[ip] for ip in ips} == {ips[0]: 1, ips[1]: 1}, (before, after)
+    ec2 = lab.client("ec2")
+    for ip in ips:
+        details = ec2.get_vpn_tunnel_replacement_status(VpnConnectionId=vpn, VpnTunnelOutsideIpAddress=ip)["MaintenanceDetails"]
+        assert "PendingMaintenance" not in details and details.get("LastMaintenanceApplied"), details
+    telemetry_now = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]["VgwTelemetry"]
+    assert sorted(t["Status"] for t in telemetry_now) == ["UP", "UP"], telemetry_now
+    assert bgp_established(dev)
+    rep = lockstep_checks.check_report(reports, "site-bgp", "tunnel_maintenance.json", ips, run.output,
+                                       lockstep_checks.keys(telemetry(env["url"])).values(),
+                                       steps=lockstep_checks.MAINTENANCE_STEPS, bgp_bound=1)
+    assert sorted(rep["pending"]) == sorted(ips) and rep["report_only"] is False
+    assert [r["outside_ip"] for r in rep["replaced"]] == [ips[1], ips[0]], rep["replaced"]
+    print(f"\ntunnel_maintenance site-bgp: lost {rep['lost']} in {rep['ended'] - rep['started']:.0f}s")
+
+
+def test_drift_names_a_device_and_an_aws_change(lab_env, tmp_path):
+    """playbooks/drift.yml on the BGP site, clean first; then behind the collection's back tunnel 2's IKE
+    proposals rewritten on the device (AES-GCM dropped, swanctl --load-conns) and tunnel 2's phase 2 lifetime
+    changed on AWS (ModifyVpnTunnelOptions): drift.json names both fields with both values and the wrong
+    side. Both are put back afterwards, for the tests after this one."""
+    from lab.api.testing import LabAPI
+
+    env, reports = lab_env, tmp_path / "reports"
+    dev, _vgw, vpn = bgp_device(env)
+    t1, t2 = lockstep_checks.tunnel_ips({"site-bgp": dev})["site-bgp"]
+    ec2 = LabAPI(env["url"]).client("ec2")
+
+    def connection():
+        return ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]
+
+    lifetimes = {o["OutsideIpAddress"]: o.get("Phase2LifetimeSeconds", 3600) for o in connection()["Options"]["TunnelOptions"]}
+    lifetime = lifetimes[t2]
+    # the inventory names the lifetime (and each tunnel by its outside IP), so that AWS has something to be wrong against
+    desired = [{"outside_ip_address": ip, "phase2_lifetime_seconds": lifetimes[ip]} for ip in (t1, t2)]
+
+    def drift():
+        run = run_playbook(ROOT / "playbooks" / "drift.yml", env["url"], inventory=env["inventory"], limit="site-bgp",
+                           timeout=300, extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
+                                                    "drift_reports_dir": str(reports), "sitevpn_tunnel_options": desired})
+        assert run.rc == 0, run.output
+        return json.loads((reports / "site-bgp" / "drift.json").read_text())
+
+    def modify(seconds):
+        wait(lambda: connection()["State"] == "available", bounds.EDGE_FOLLOWS, "the connection available")
+        ec2.modify_vpn_tunnel_options(VpnConnectionId=vpn, VpnTunnelOutsideIpAddress=t2,
+                                      TunnelOptions={"Phase2LifetimeSeconds": seconds})
+        wait(lambda: connection()["State"] == "available", bounds.EDGE_FOLLOWS, "the connection available again")
+
+    conf = Path("/etc/netns") / dev / "sitevpn-strongswan" / "tunnel2" / "swanctl.conf"
+    original = conf.read_text()
+
+    def load(text):
+        conf.write_text(text)
+        proc = netns(dev, "swanctl", "--load-conns", "--file", "/etc/sitevpn-strongswan/tunnel2/swanctl.conf",
+                     "--uri", f"unix:///var/lib/sitevpn-strongswan/{dev}t2/charon.vici")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    clean = drift()
+    assert clean["ok"] is True and clean["differences"] == [], clean
+
+    # the AES-GCM proposal dropped: the device offers AES256 (CBC) only, which AWS still allows
+    line = re.search(r"^\s*proposals = (\S+)$", original, re.M).group(1)
+    narrowed = ",".join(p for p in line.split(",") if "gcm" not in p)
+    assert narrowed and narrowed != line, line
+    try:
+        load(original.replace(f"proposals = {line}", f"proposals = {narrowed}"))
+        modify(1800)
+        rep = drift()
+        by_field = {(d["tunnel"], d["field"]): d for d in rep["differences"]}
+        assert set(by_field) == {(t2, "phase1_encryption_algorithms"), (t2, "phase2_lifetime_seconds")}, rep
+        enc = by_field[(t2, "phase1_encryption_algorithms")]
+        assert enc["wrong"] == "device" and enc["desired"] is None, enc
+        assert enc["device"] and not any("GCM" in a for a in enc["device"]), enc
+        assert set(enc["device"]) < set(enc["aws"]) and any("GCM" in a for a in enc["aws"]), enc
+        life = by_field[(t2, "phase2_lifetime_seconds")]
+        assert (life["desired"], life["aws"], life["wrong"]) == (lifetime, 1800, "aws"), life
+        assert rep["ok"] is False and "2 differences" in (reports / "site-bgp" / "verify.html").read_text()
+    finally:
+        load(original)
+        modify(lifetime)
+        wait(lambda: any(t["outside_ip"] == t2 and t.get("phase2_lifetime_seconds") in (lifetime, None)
+                         for c in telemetry(env["url"]) for t in c["tunnels"]), bounds.EDGE_FOLLOWS,
+             "the lab's AWS edge carries tunnel 2's lifetime again")
+        wait(lambda: len([t for t in connection()["VgwTelemetry"] if t["Status"] == "UP"]) == 2,
+             bounds.TUNNEL_NEGOTIATED, "both tunnels UP in VgwTelemetry after the restore", interval=0.2)
+        wait(lambda: bgp_established(dev), bounds.BGP_ESTABLISHED, "both BGP sessions Established after the restore")
 
 
 def test_teardown_removes_the_device_configuration(lab_env, record_property):

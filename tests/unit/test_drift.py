@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report
+from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_conf
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_negotiated
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 
@@ -100,3 +103,56 @@ def test_vpn_connection_info_form_gives_the_same_report():
     info = {"vpn_connection_id": "vpn-1", "tunnels": merge_tunnels(camel)}
     desired = [{"tunnel_inside_cidr": "169.254.10.0/30", "phase2_lifetime_seconds": 3600}]
     assert drift_report("s1", desired, info, {T1: {}, T2: {}}) == drift_report("s1", desired, camel, {T1: {}, T2: {}})
+
+
+# The strongswan role's own output (its golden files) for the connection fixtures/bgp.json.
+GOLDEN = Path(__file__).resolve().parent / "roles" / "strongswan" / "golden"
+BGP = Path(__file__).resolve().parent / "roles" / "strongswan" / "fixtures" / "bgp.json"
+
+
+def _golden_tunnels(case="bgp-libipsec-med"):
+    """{outside IP: swanctl.conf text} of each tunnel as the role wrote it (libipsec: one file per tunnel)."""
+    out = {}
+    for i in (1, 2):
+        text = (GOLDEN / case / "strongswan" / f"tunnel{i}" / "swanctl.conf").read_text()
+        out[re.search(r"remote_addrs = (\S+)", text).group(1)] = text
+    return out
+
+
+def test_the_configuration_the_role_writes_is_no_drift():
+    conn = json.loads(BGP.read_text())
+    confs = _golden_tunnels()
+    device = {ip: {"configured": parse_swanctl_conf(text)} for ip, text in confs.items()}
+    assert all(len(d["configured"]) >= 5 for d in device.values()), device
+    report = drift_report("site-bgp", [], conn, device)
+    assert report["ok"] is True and report["differences"] == [], report
+    # phase 2 AEAD-only carries no integrity to compare
+    aead_only = [d["configured"] for d in device.values() if d["configured"]["phase2_encryption_algorithms"] == ["AES128-GCM-16"]]
+    assert aead_only and all("phase2_integrity_algorithms" not in c for c in aead_only)
+
+
+def test_one_connection_of_a_shared_file_is_read_by_name_or_outside_ip():
+    shared = (GOLDEN / "bgp-xfrm" / "strongswan" / "swanctl.conf").read_text()
+    per_tunnel = _golden_tunnels()
+    for i, ip in enumerate(per_tunnel, 1):
+        name = re.search(r"^  (tunnel\d) \{", per_tunnel[ip], re.M).group(1)
+        assert parse_swanctl_conf(shared, name) == parse_swanctl_conf(per_tunnel[ip]), name
+        # found by its AWS outside IP, in one file or in the tunnels' files read as one text
+        assert parse_swanctl_conf(shared, remote=ip) == parse_swanctl_conf(per_tunnel[ip]), ip
+        assert parse_swanctl_conf("\n".join(per_tunnel.values()), remote=ip) == parse_swanctl_conf(per_tunnel[ip]), ip
+    assert parse_swanctl_conf(shared, "tunnel9") == {} and parse_swanctl_conf(shared, remote="192.0.2.9") == {}
+
+
+def test_a_proposal_rewritten_on_the_device_is_named_with_both_values():
+    conn = json.loads(BGP.read_text())
+    confs = _golden_tunnels()
+    ip = sorted(confs)[1]
+    line = re.search(r"^\s*proposals = (\S+)$", confs[ip], re.M).group(1)
+    narrowed = ",".join("-".join(t for t in p.split("-") if not t.startswith("aes128")) for p in line.split(","))
+    confs[ip] = confs[ip].replace(f"proposals = {line}", f"proposals = {narrowed}")
+    device = {i: {"configured": parse_swanctl_conf(text)} for i, text in confs.items()}
+    report = drift_report("site-bgp", [], conn, device)
+    [diff] = report["differences"]
+    assert diff["tunnel"] == ip and diff["field"] == "phase1_encryption_algorithms" and diff["wrong"] == "device"
+    assert diff["desired"] is None and diff["device"] == ["AES256"]
+    assert sorted(diff["aws"]) == ["AES128-GCM-16", "AES256"]

@@ -14,7 +14,7 @@ BIN = Path(sys.executable).parent
 # The playbooks a user (or an AWX job template) runs; lab_*.yml and on_tunnel_escalation.yml are
 # helpers of site.yml, lab_down and the rulebook.
 ENTRY_PLAYBOOKS = ["site", "provision", "configure_devices", "monitoring", "verify", "failover_test", "teardown",
-                   "on_tunnel_event", "drift", "rotate_keys", "change_tunnel_options"]
+                   "on_tunnel_event", "drift", "rotate_keys", "change_tunnel_options", "tunnel_maintenance"]
 
 
 def test_every_entry_playbook_is_there():

@@ -72,3 +72,34 @@ def test_unknown_tunnel_refused_before_any_call():
     with pytest.raises(VpnError) as exc:
         apply_pending_maintenance(ec2, CONN, "10.0.0.1")
     assert exc.value.details == {"field": "outside_ip"} and ec2.replaced == []
+
+
+class IdleEC2(FakeEC2):
+    """No maintenance pending anywhere; records each replacement's ApplyPendingMaintenance."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def get_vpn_tunnel_replacement_status(self, VpnConnectionId, VpnTunnelOutsideIpAddress):
+        return {"VpnConnectionId": VpnConnectionId, "VpnTunnelOutsideIpAddress": VpnTunnelOutsideIpAddress,
+                "MaintenanceDetails": {"LastMaintenanceApplied": T0}}
+
+    def replace_vpn_tunnel(self, VpnConnectionId, VpnTunnelOutsideIpAddress, ApplyPendingMaintenance):
+        self.calls.append((VpnTunnelOutsideIpAddress, ApplyPendingMaintenance))
+        return {"Return": True}
+
+
+def test_nothing_pending_is_left_alone():
+    ec2 = IdleEC2()
+    out = apply_pending_maintenance(ec2, CONN, "10.0.0.9")
+    assert not out["changed"] and ec2.calls == []
+
+
+def test_force_replaces_without_maintenance_and_check_mode_does_not():
+    ec2 = IdleEC2()
+    planned = apply_pending_maintenance(ec2, CONN, "10.0.0.9", force=True, check_mode=True)
+    assert planned["changed"] and ec2.calls == []
+    out = apply_pending_maintenance(ec2, CONN, "10.0.0.9", force=True)
+    assert out["changed"] and ec2.calls == [("10.0.0.9", False)]
+    assert out["after"]["last_maintenance_applied"] == "2030-01-01T00:00:00+00:00"
