@@ -5,6 +5,8 @@ re-run writes nothing and makes as many API calls for two sites as for one (one 
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from tests.integration.sitevpn_playbook import ROOT, run_playbook, writes
@@ -66,3 +68,40 @@ def test_batched_sites_check_limit_isolation_and_rerun(lab, tmp_path):
     run = provision(limit="site3")
     assert run.rc == 0 and run.total_changed == 0 and writes(lab) == []
     assert sum(lab.requests()["counts"].values()) == calls_two <= 5, lab.requests()["counts"]
+
+
+def test_provision_builds_every_sites_model_in_one_step(lab, tmp_path):
+    # The later stages read sitevpn_site_model; provision builds it for every site of the batch in
+    # one looped step, so site_model.yml (which later runs use when they start without it) has
+    # nothing left to do: it neither reads the connection again nor builds the model a second time.
+    inventory = _inventory(tmp_path)
+    playbook = tmp_path / "provision_then_read.yml"
+    playbook.write_text(yaml.safe_dump([
+        {"import_playbook": str(PLAYBOOK)},
+        {"name": "Read the models", "hosts": "sites", "gather_facts": False, "tasks": [
+            {"name": "Check the model is this site's",
+             "ansible.builtin.assert": {"that": [
+                 "sitevpn_site_model.site == inventory_hostname",
+                 "sitevpn_site_model.names.connection == 'batch-' ~ inventory_hostname",
+                 "sitevpn_site_model.vpn_connection_id == sitevpn_vpn_connection.vpn_connection_id",
+                 "sitevpn_site_model.site_prefixes == sitevpn_prefixes",
+                 "sitevpn_site_model.plan.tunnels | length == 2",
+             ]}},
+            {"name": "Build the model as a later stage would",
+             "ansible.builtin.include_role": {"name": "sitevpn.aws.aws_vpn", "tasks_from": "site_model.yml"}},
+        ]},
+    ]))
+    lab.clear_requests()
+    run = run_playbook(playbook, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    assert "Build the model as a later stage would" in run.output
+    # the later stage's include found the model: it neither read the connection again nor rebuilt it
+    later = run.output.split("Build the model as a later stage would")[1]
+    for task in ("Read the site's VPN connection from the AWS API", "Build the site model"):
+        shown = later.split(task)[1].split("TASK [")[0]
+        assert "skipping: [site1]" in shown and "ok: [" not in shown, later
+    # per-host task runs are what a fleet's run costs (issue 18): provision runs four per site (the
+    # role's argument check, the include, the site's inputs, its own report); the rest are run once
+    provision = run.output.split("PLAY [Read the models]")[0]
+    runs = [line for line in provision.splitlines() if re.match(r"^(ok|changed|skipping): \[site3[\] ]|^included: .* for .*\bsite3\b", line)]
+    assert len(runs) == 4, provision
