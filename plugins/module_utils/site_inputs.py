@@ -85,7 +85,7 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked
     sitevpn_lab sitevpn_lab_bin_dir sitevpn_lab_dataplane sitevpn_lab_probes sitevpn_lab_sites
     sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_lock_dir sitevpn_lock_timeout
-    sitevpn_local_address sitevpn_local_preference_primary
+    sitevpn_local_address sitevpn_local_preference_primary sitevpn_maintenance_all
     sitevpn_monitoring sitevpn_monitoring_subscriptions sitevpn_name_prefix sitevpn_netns
     sitevpn_notification_emails sitevpn_outside_interface sitevpn_prefixes sitevpn_pre_shared_key_storage sitevpn_quotas
     sitevpn_reports_dir sitevpn_route_failover sitevpn_route_table_ids sitevpn_site sitevpn_site_model sitevpn_static_routes_only
