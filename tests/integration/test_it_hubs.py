@@ -1,0 +1,86 @@
+"""Hub types of the aws_vpn role (issue 17), API only: 11 sites are refused on one VPN gateway before
+any AWS call and provisioned on a transit gateway hub (every connection on it, each attachment
+associated with and propagating into its route table, the static site's prefix a static route
+there, the VPC's route table routing the site prefixes to it); a second run changes nothing; a
+VPN concentrator hub with a static site is refused before any write."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.integration.sitevpn_playbook import ROOT, run_playbook, writes
+
+PLAYBOOK = ROOT / "playbooks" / "provision.yml"
+EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
+         "sitevpn_name_prefix": "hub", "sitevpn_aws_wait_timeout": 30}
+STATIC = "site00"
+
+
+def _inventory(tmp_path, hub=None, count=11):
+    hosts = {
+        f"site{i:02d}": {"sitevpn_cgw_ip": f"203.0.113.{i + 10}", "sitevpn_bgp_asn": 65001 + i, "sitevpn_prefixes": [f"10.{i + 50}.0.0/24"]}
+        for i in range(count)
+    }
+    hosts[STATIC]["sitevpn_static_routes_only"] = True
+    group = {"hosts": hosts}
+    if hub is not None:
+        group["vars"] = {"sitevpn_hub": hub}
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump({"sites": group}))
+    return path
+
+
+def _live(items):
+    return [i for i in items if i["State"] in ("pending", "available")]
+
+
+def test_eleven_sites_refused_on_a_vgw_and_provisioned_on_a_transit_gateway(lab, tmp_path):
+    lab.clear_requests()
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=_inventory(tmp_path))
+    assert run.rc != 0
+    assert ("11 sites on hub-vgw exceeds 10 VPN connections per virtual private gateway; "
+            "use a transit gateway hub or ask AWS for more") in run.output, run.output[-3000:]
+    assert writes(lab) == []
+
+    inventory = _inventory(tmp_path, {"type": "transit_gateway", "amazon_side_asn": 64513, "ecmp": True})
+    lab.clear_requests()
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory, check=True, diff=True)
+    assert run.rc == 0 and run.changed["site03"] > 0, run.output[-3000:]
+    assert writes(lab) == []
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    ec2 = lab.client("ec2")
+    tgws = _live(ec2.describe_transit_gateways()["TransitGateways"])
+    assert len(tgws) == 1 and tgws[0]["Options"]["AmazonSideAsn"] == 64513
+    tgw = tgws[0]["TransitGatewayId"]
+    table = tgws[0]["Options"]["AssociationDefaultRouteTableId"]
+    conns = _live(ec2.describe_vpn_connections()["VpnConnections"])
+    assert len(conns) == 11 and {c.get("TransitGatewayId") for c in conns} == {tgw} and not any(c.get("VpnGatewayId") for c in conns)
+    assert _live(ec2.describe_vpn_gateways()["VpnGateways"]) == []
+    attachments = ec2.describe_transit_gateway_attachments(
+        Filters=[{"Name": "resource-type", "Values": ["vpn"]}])["TransitGatewayAttachments"]
+    assert sorted(a["ResourceId"] for a in attachments) == sorted(c["VpnConnectionId"] for c in conns)
+    assert {a["Association"]["TransitGatewayRouteTableId"] for a in attachments} == {table}
+    propagating = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table)["TransitGatewayRouteTablePropagations"]
+    assert {p["TransitGatewayAttachmentId"] for p in propagating} >= {a["TransitGatewayAttachmentId"] for a in attachments}
+    static = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table, Filters=[{"Name": "type", "Values": ["static"]}])["Routes"]
+    assert [r["DestinationCidrBlock"] for r in static] == ["10.50.0.0/24"]
+    assert ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"][0]["TransitGatewayId"] == tgw
+    tables = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["hub-rt"]}])["RouteTables"]
+    to_tgw = {r["DestinationCidrBlock"] for t in tables for r in t["Routes"] if r.get("TransitGatewayId") == tgw}
+    assert to_tgw == {f"10.{i + 50}.0.0/24" for i in range(11)}
+
+    lab.clear_requests()
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
+    # the lab's request log counts every action not named Describe/Get/List as a write: Search* reads
+    assert [w for w in writes(lab) if not w.startswith("Search")] == []
+    assert sum(lab.requests()["counts"].values()) <= 12, lab.requests()["counts"]
+
+
+def test_concentrator_with_a_static_site_refused_before_any_call(lab, tmp_path):
+    lab.clear_requests()
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=_inventory(tmp_path, {"type": "vpn_concentrator"}, count=2))
+    assert run.rc != 0
+    assert (f"{STATIC}: sitevpn_static_routes_only: the sites of VPN concentrator hub hub-vpnc use BGP only") in run.output, run.output[-3000:]
+    assert lab.requests()["counts"] == {}
