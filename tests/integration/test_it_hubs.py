@@ -84,3 +84,31 @@ def test_concentrator_with_a_static_site_refused_before_any_call(lab, tmp_path):
     assert run.rc != 0
     assert (f"{STATIC}: sitevpn_static_routes_only: the sites of VPN concentrator hub hub-vpnc use BGP only") in run.output, run.output[-3000:]
     assert lab.requests()["counts"] == {}
+
+
+def test_concentrator_hub_provisions_bgp_sites(lab, tmp_path):
+    path = _inventory(tmp_path, {"type": "vpn_concentrator", "route_table": "hub-sites"}, count=3)
+    inventory = yaml.safe_load(path.read_text())
+    inventory["sites"]["hosts"][STATIC]["sitevpn_static_routes_only"] = False
+    path.write_text(yaml.safe_dump(inventory))
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=path)
+    assert run.rc == 0, run.output[-3000:]
+    ec2 = lab.client("ec2")
+    concentrators = _live(ec2.describe_vpn_concentrators()["VpnConcentrators"])
+    assert len(concentrators) == 1
+    concentrator = concentrators[0]
+    conns = _live(ec2.describe_vpn_connections()["VpnConnections"])
+    assert len(conns) == 3 and {c.get("TransitGatewayId") for c in conns} == {concentrator["TransitGatewayId"]}
+    assert {c.get("VpnConcentratorId") for c in conns} == {concentrator["VpnConcentratorId"]}
+    assert sorted(c["Options"]["LocalIpv4NetworkCidr"] for c in conns) == [f"10.{i + 50}.0.0/24" for i in range(3)]
+    table = ec2.describe_transit_gateway_route_tables(
+        Filters=[{"Name": "tag:Name", "Values": ["hub-sites"]}])["TransitGatewayRouteTables"][0]["TransitGatewayRouteTableId"]
+    attachment = ec2.describe_transit_gateway_attachments(
+        TransitGatewayAttachmentIds=[concentrator["TransitGatewayAttachmentId"]])["TransitGatewayAttachments"][0]
+    assert attachment["Association"]["TransitGatewayRouteTableId"] == table
+    propagating = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table)["TransitGatewayRouteTablePropagations"]
+    assert concentrator["TransitGatewayAttachmentId"] in {p["TransitGatewayAttachmentId"] for p in propagating}
+
+    lab.clear_requests()
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=path)
+    assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
