@@ -117,6 +117,23 @@ def test_deleting_the_connection_removes_its_attachment_from_the_tables(ec2):
     assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table)["Associations"] == []
 
 
+def test_transit_gateway_with_attachments_not_deleted_and_a_deleted_one_described(ec2):
+    tgw = _tgw(ec2)["TransitGatewayId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw)["VpnConnection"]
+    with pytest.raises(ClientError) as err:
+        ec2.delete_transit_gateway(TransitGatewayId=tgw)
+    assert error_code(err) == "IncorrectState"
+    ec2.delete_vpn_connection(VpnConnectionId=vpn["VpnConnectionId"])
+    assert ec2.delete_transit_gateway(TransitGatewayId=tgw)["TransitGateway"]["TransitGatewayId"] == tgw
+    # AWS describes it, deleted, for a while (amazon.aws's transit_gateway_deleted waiter waits for that)
+    assert [t["State"] for t in ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"]] == ["deleted"]
+    for call in (lambda: ec2.delete_transit_gateway(TransitGatewayId=tgw),
+                 lambda: ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), TransitGatewayId=tgw)):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert error_code(err) == "InvalidTransitGatewayID.NotFound"
+
+
 # --------------------------------------------------------------------------- VPN Concentrators
 
 

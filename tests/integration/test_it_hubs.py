@@ -112,3 +112,19 @@ def test_concentrator_hub_provisions_bgp_sites(lab, tmp_path):
     lab.clear_requests()
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=path)
     assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
+
+
+def test_teardown_removes_the_transit_gateway_hub(lab, tmp_path):
+    inventory = _inventory(tmp_path, {"type": "transit_gateway"}, count=2)
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    ec2 = lab.client("ec2")
+    # a transit gateway of someone else's with the hub's name stays (not the collection's tags)
+    other = ec2.create_transit_gateway(TagSpecifications=[{"ResourceType": "transit-gateway", "Tags": [{"Key": "Name", "Value": "hub-tgw"}]}])
+    run = run_playbook(PLAYBOOK, lab.url, dict(EXTRA, aws_vpn_state="absent"), inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    assert _live(ec2.describe_vpn_connections()["VpnConnections"]) == []
+    assert _live(ec2.describe_customer_gateways()["CustomerGateways"]) == []
+    assert [a for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"] if a["State"] != "deleted"] == []
+    assert [t["TransitGatewayId"] for t in _live(ec2.describe_transit_gateways()["TransitGateways"])] == [other["TransitGateway"]["TransitGatewayId"]]
+    assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["hub-vpc"]}])["Vpcs"] == []

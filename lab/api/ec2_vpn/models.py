@@ -80,8 +80,8 @@ def _create_vpn_connection(backend, params: dict, account: str, region: str) -> 
         vgw = backend.get_vpn_gateway(vgw_id)
         if vgw.state == "deleted":
             raise EC2ClientError("InvalidVpnGatewayID.NotFound", f"The virtual private gateway ID '{vgw_id}' does not exist")
-    elif tgw_id not in backend.transit_gateways:
-        raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {tgw_id} does not exist")
+    else:
+        transit_gateways.live_transit_gateway(backend, tgw_id)
 
     storage = params.get("PreSharedKeyStorage") or "Standard"
     if storage not in ("Standard", "SecretsManager"):
@@ -248,8 +248,7 @@ def modify_connection(backend, vpn_connection_id, cgw_id=None, vgw_id=None, tgw_
             conn.vpn_gateway_id, conn.transit_gateway_id = vgw_id, None
             conn.lab_vgw_asn = _vgw_asn(backend, vgw_id, None)
         elif tgw_id:
-            if tgw_id not in backend.transit_gateways:
-                raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {tgw_id} does not exist")
+            transit_gateways.live_transit_gateway(backend, tgw_id)
             conn.vpn_gateway_id, conn.transit_gateway_id = None, tgw_id
             conn.lab_vgw_asn = _vgw_asn(backend, None, tgw_id)
         conn.state = "modifying"
