@@ -168,8 +168,8 @@ def _attachment_subnets(client, module, vpc: Dict[str, Any], config: Dict[str, A
 
 def ensure_vpc_attachment(client, module, tgw_id: str, vpc: Dict[str, Any], config: Dict[str, Any], tags: Dict[str, str]):
     """The transit gateway's attachment to the VPC: (changed, attachment ID or None in check mode)."""
-    found = describe_vpc_attachments(client, Filters=_filters({"transit-gateway-id": tgw_id, "vpc-id": vpc["vpc_id"],
-                                                                "state": list(_ATTACHMENT_LIVE)}))
+    wanted = {"transit-gateway-id": tgw_id, "vpc-id": vpc["vpc_id"], "state": list(_ATTACHMENT_LIVE)}
+    found = describe_vpc_attachments(client, Filters=_filters(wanted))
     if found:
         return False, found[0]["TransitGatewayAttachmentId"]
     dummy, subnet_ids = _attachment_subnets(client, module, vpc, config, tags)
@@ -225,8 +225,8 @@ def hub_route_table(client, module, tgw: Dict[str, Any], config: Dict[str, Any],
         if not found or found[0].get("TransitGatewayId") != tgw_id:
             raise VpnError(f"sitevpn_hub.route_table: {wanted} is not a route table of {tgw_id}")
         return False, wanted
-    found = describe_tgw_route_tables(client, Filters=_filters({"transit-gateway-id": tgw_id, "tag:Name": wanted,
-                                                                 "state": ["pending", "available"]}))
+    named = {"transit-gateway-id": tgw_id, "tag:Name": wanted, "state": ["pending", "available"]}
+    found = describe_tgw_route_tables(client, Filters=_filters(named))
     if found:
         return False, found[0]["TransitGatewayRouteTableId"]
     if module.check_mode:
