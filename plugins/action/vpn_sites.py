@@ -15,9 +15,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Er
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import ensure_transit_hub
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import quota_plan_hubs
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import found_concentrators
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import route_hub_sites
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import group_by_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import quota_plan_hubs
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_site_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import plan_quota_errors
@@ -132,7 +133,7 @@ class ActionModule(ActionBase):
         if not errors:
             vgw_sites = [sites[h]["name"] for config, hosts in groups.values() if config["type"] == "vpn_gateway" for h in hosts]
             plan = {
-                "hubs": quota_plan_hubs(groups, quota_hub(found, vgw_sites, vgw_name)),
+                "hubs": quota_plan_hubs(groups, quota_hub(found, vgw_sites, vgw_name), found_concentrators(client, groups)),
                 "region": args.get("region"),
                 "sites": {
                     host: {

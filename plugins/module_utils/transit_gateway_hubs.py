@@ -114,6 +114,8 @@ def ensure_transit_gateway(client, module, config: Dict[str, Any], tags: Dict[st
             raise VpnError(f"sitevpn_hub.transit_gateway_id: {config['transit_gateway_id']} is not a live transit gateway")
     else:
         found = describe_transit_gateways(client, Filters=_filters({"tag:Name": config["transit_gateway_name"], "state": list(LIVE_STATES)}))
+        # the filters again here: the lab ignores some
+        found = [t for t in found if tags_of(t).get("Name") == config["transit_gateway_name"] and t.get("State") in LIVE_STATES]
         if len(found) > 1:
             ids = ", ".join(sorted(t["TransitGatewayId"] for t in found))
             raise VpnError(f"several transit gateways are named {config['transit_gateway_name']} ({ids}): give sitevpn_hub.transit_gateway_id")
@@ -169,7 +171,8 @@ def _attachment_subnets(client, module, vpc: Dict[str, Any], config: Dict[str, A
 def ensure_vpc_attachment(client, module, tgw_id: str, vpc: Dict[str, Any], config: Dict[str, Any], tags: Dict[str, str]):
     """The transit gateway's attachment to the VPC: (changed, attachment ID or None in check mode)."""
     wanted = {"transit-gateway-id": tgw_id, "vpc-id": vpc["vpc_id"], "state": list(_ATTACHMENT_LIVE)}
-    found = describe_vpc_attachments(client, Filters=_filters(wanted))
+    found = [a for a in describe_vpc_attachments(client, Filters=_filters(wanted))
+             if a.get("TransitGatewayId") == tgw_id and a.get("VpcId") == vpc["vpc_id"] and a.get("State") in _ATTACHMENT_LIVE]
     if found:
         return False, found[0]["TransitGatewayAttachmentId"]
     dummy, subnet_ids = _attachment_subnets(client, module, vpc, config, tags)
@@ -226,7 +229,8 @@ def hub_route_table(client, module, tgw: Dict[str, Any], config: Dict[str, Any],
             raise VpnError(f"sitevpn_hub.route_table: {wanted} is not a route table of {tgw_id}")
         return False, wanted
     named = {"transit-gateway-id": tgw_id, "tag:Name": wanted, "state": ["pending", "available"]}
-    found = describe_tgw_route_tables(client, Filters=_filters(named))
+    found = [t for t in describe_tgw_route_tables(client, Filters=_filters(named))
+             if t.get("TransitGatewayId") == tgw_id and tags_of(t).get("Name") == wanted and t.get("State") in ("pending", "available")]
     if found:
         return False, found[0]["TransitGatewayRouteTableId"]
     if module.check_mode:
@@ -246,6 +250,7 @@ def routing_state(client, tgw_id: str, table_id: str, with_static: bool) -> Dict
     if with_static:
         static = {r["DestinationCidrBlock"]: r for r in search_tgw_routes(
             client, TransitGatewayRouteTableId=table_id, Filters=_filters({"type": "static", "state": ["active", "blackhole"]}))}
+    attachments = [a for a in attachments if a.get("TransitGatewayId") == tgw_id and a.get("ResourceType") in ("vpn", "vpn-concentrator")]
     return {"attachments": {a.get("ResourceId"): a for a in attachments}, "propagating": propagating, "static": static}
 
 

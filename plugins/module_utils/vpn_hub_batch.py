@@ -31,19 +31,16 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
 
 
-def quota_plan_hubs(groups: Dict[str, Any], vgw_hub: str, found_concentrators=None) -> Dict[str, Dict[str, Any]]:
-    """``plan["hubs"]`` for vpn_quotas.plan_quota_errors: the VGW's ID (or name), a concentrator's ID
-    when given, else the name each hub will be made under."""
-    hubs = {}
-    for config, hosts in groups.values():
-        if config["type"] == "vpn_gateway":
-            hub_id = vgw_hub
-        elif config["type"] == "vpn_concentrator":
-            hub_id = config.get("vpn_concentrator_id") or (found_concentrators or {}).get(config["name"]) or config["name"]
-        else:
-            hub_id = config["name"]
-        hubs.setdefault(hub_id, {"type": config["type"], "sites": []})["sites"].extend(hosts)
-    return hubs
+def found_concentrators(client, groups: Dict[str, Any]) -> Dict[str, str]:
+    """hub key -> ID of the concentrator each concentrator hub named (not given by ID) already has, so
+    that its quota counts the connections already on it (one read per such hub, none otherwise)."""
+    found = {}
+    for key, (config, dummy) in groups.items():
+        if config["type"] == "vpn_concentrator" and not config.get("vpn_concentrator_id"):
+            concentrator = find_vpn_concentrator(client, name=config["name"])
+            if concentrator:
+                found[key] = concentrator["VpnConcentratorId"]
+    return found
 
 
 def ensure_transit_hub(client, module: SiteModule, config: Dict[str, Any], vpc: Dict[str, Any], cidrs: List[str],

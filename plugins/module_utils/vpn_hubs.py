@@ -107,6 +107,21 @@ def group_by_hub(sites, name_prefix="sitevpn"):
     return groups
 
 
+def quota_plan_hubs(groups, vgw_hub, found=None):
+    """``plan["hubs"]`` for vpn_quotas.plan_quota_errors: the VGW's ID (or name), a concentrator's ID
+    (given, or ``found``: hub key -> the ID of the one found), else the name each hub will be made under."""
+    hubs = {}
+    for config, hosts in groups.values():
+        if config["type"] == "vpn_gateway":
+            hub_id = vgw_hub
+        elif config["type"] == "vpn_concentrator":
+            hub_id = config.get("vpn_concentrator_id") or (found or {}).get(config["key"]) or config["name"]
+        else:
+            hub_id = config["name"]
+        hubs.setdefault(hub_id, {"type": config["type"], "sites": []})["sites"].extend(hosts)
+    return hubs
+
+
 def hub_site_errors(sites, name_prefix="sitevpn"):
     """What a hub refuses of its sites, and hubs named alike but set differently; ``sites`` maps
     each site to ``{"hub", "static", "prefixes"}``. Each message names the site and the variable."""

@@ -30,6 +30,10 @@ def _inventory(tmp_path, hub=None, count=11):
     return path
 
 
+def concentrator_tgw(ec2, concentrator):
+    return ec2.describe_transit_gateways(TransitGatewayIds=[concentrator["TransitGatewayId"]])["TransitGateways"][0]
+
+
 def _live(items):
     return [i for i in items if i["State"] in ("pending", "available")]
 
@@ -101,8 +105,10 @@ def test_concentrator_hub_provisions_bgp_sites(lab, tmp_path):
     assert len(conns) == 3 and {c.get("TransitGatewayId") for c in conns} == {concentrator["TransitGatewayId"]}
     assert {c.get("VpnConcentratorId") for c in conns} == {concentrator["VpnConcentratorId"]}
     assert sorted(c["Options"]["LocalIpv4NetworkCidr"] for c in conns) == [f"10.{i + 50}.0.0/24" for i in range(3)]
-    table = ec2.describe_transit_gateway_route_tables(
-        Filters=[{"Name": "tag:Name", "Values": ["hub-sites"]}])["TransitGatewayRouteTables"][0]["TransitGatewayRouteTableId"]
+    # the lab ignores a tag filter on DescribeTransitGatewayRouteTables: by the tag here
+    table, = [t["TransitGatewayRouteTableId"] for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]
+              if {"Key": "Name", "Value": "hub-sites"} in t.get("Tags", [])]
+    assert table != concentrator_tgw(ec2, concentrator)["Options"]["AssociationDefaultRouteTableId"]
     attachment = ec2.describe_transit_gateway_attachments(
         TransitGatewayAttachmentIds=[concentrator["TransitGatewayAttachmentId"]])["TransitGatewayAttachments"][0]
     assert attachment["Association"]["TransitGatewayRouteTableId"] == table

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.site_inputs import inventory_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import quota_plan_hubs
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import group_by_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import quota_plan_hubs
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_config
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_site_errors
