@@ -16,7 +16,7 @@ description:
     sites' own resources, found by their C(Name) tag or customer gateway address and ASN) and
     compares each count with AWS's quota - VPN connections per virtual private gateway (10),
     VPN connections per Region (50), customer gateways per Region (50), routes per VPN connection (100),
-    VPN connections per VPN concentrator (100). Each site counts on its hub (C(sitevpn_hub)): sites on
+    VPN connections per VPN concentrator (100). Each site counts on its hub (C(sitevpn_hub)), so sites on
     a transit gateway hub do not count on the virtual private gateway.
   - Defaults are AWS's (the Site-to-Site VPN quotas page); C(sitevpn_quotas) overrides them after
     AWS raised one.
