@@ -134,6 +134,20 @@ def test_transit_gateway_with_attachments_not_deleted_and_a_deleted_one_describe
         assert error_code(err) == "InvalidTransitGatewayID.NotFound"
 
 
+def test_connection_moved_to_a_transit_gateway_gets_an_attachment_and_loses_it_moving_back(ec2):
+    tgw = _tgw(ec2)
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnGatewayId=vgw)["VpnConnection"]["VpnConnectionId"]
+    ec2.modify_vpn_connection(VpnConnectionId=vpn, TransitGatewayId=tgw["TransitGatewayId"])
+    attachment = _attachment(ec2, vpn)
+    assert attachment["TransitGatewayId"] == tgw["TransitGatewayId"] and attachment["State"] == "available"
+    assert attachment["Association"]["TransitGatewayRouteTableId"] == tgw["Options"]["AssociationDefaultRouteTableId"]
+    ec2.get_waiter("vpn_connection_available").wait(VpnConnectionIds=[vpn], WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    ec2.modify_vpn_connection(VpnConnectionId=vpn, VpnGatewayId=vgw)
+    found = ec2.describe_transit_gateway_attachments(Filters=[{"Name": "resource-id", "Values": [vpn]}])["TransitGatewayAttachments"]
+    assert [a for a in found if a["State"] != "deleted"] == []
+
+
 # --------------------------------------------------------------------------- VPN Concentrators
 
 

@@ -193,7 +193,8 @@ def ensure_vpc_routes(client, module, route_table_ids: List[str], cidrs: List[st
         return False, []
     added = []
     for table in describe_route_tables(client, RouteTableIds=list(route_table_ids)):
-        routes = {r.get("DestinationCidrBlock"): r for r in table.get("Routes") or []}
+        # a route a VPN gateway propagates gives way to a static one (AWS: the static route wins)
+        routes = {r.get("DestinationCidrBlock"): r for r in table.get("Routes") or [] if r.get("Origin") != "EnableVgwRoutePropagation"}
         for cidr in cidrs:
             route = routes.get(cidr)
             if route and route.get("TransitGatewayId") == tgw_id:

@@ -166,9 +166,11 @@ def _vpn_connection(client, module: SiteModule, secrets: Callable[[], Any]) -> D
         raise VpnError("; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
     report: Dict[str, Any] = {}
     try:
+        # on a transit gateway hub the site's connection is found on any gateway (its customer gateway
+        # is the site's own) and moved in place (ModifyVpnConnection): a site leaves a full VPN gateway
         existing = find_vpn_connection(
             client, customer_gateway_id=p["customer_gateway_id"], vpn_gateway_id=p["vpn_gateway_id"],
-            transit_gateway_id=p["transit_gateway_id"], name=p["name"], tags=p["tags"]
+            transit_gateway_id=p["transit_gateway_id"] if p["vpn_concentrator_id"] else None, name=p["name"], tags=p["tags"]
         )
     except DuplicatesFound as dup:
         existing, report = converge_vpn_connections(client, module, dup.matches)

@@ -134,3 +134,25 @@ def test_teardown_removes_the_transit_gateway_hub(lab, tmp_path):
     assert [a for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"] if a["State"] != "deleted"] == []
     assert [t["TransitGatewayId"] for t in _live(ec2.describe_transit_gateways()["TransitGateways"])] == [other["TransitGateway"]["TransitGatewayId"]]
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["hub-vpc"]}])["Vpcs"] == []
+
+
+def test_sites_move_from_the_vpn_gateway_to_a_transit_gateway_hub_in_place(lab, tmp_path):
+    inventory = _inventory(tmp_path, count=2)
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    ec2 = lab.client("ec2")
+    before = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
+    assert len(before) == 2 and all(c.get("VpnGatewayId") for c in before.values())
+
+    inventory = _inventory(tmp_path, {"type": "transit_gateway"}, count=2)
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0, run.output[-3000:]
+    tgw = _live(ec2.describe_transit_gateways()["TransitGateways"])[0]["TransitGatewayId"]
+    after = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
+    # the same connections (IDs, tunnel addresses), now on the transit gateway
+    assert sorted(after) == sorted(before)
+    assert {c.get("TransitGatewayId") for c in after.values()} == {tgw} and not any(c.get("VpnGatewayId") for c in after.values())
+    outside = {i: sorted(t["OutsideIpAddress"] for t in c["Options"]["TunnelOptions"]) for i, c in before.items()}
+    assert {i: sorted(t["OutsideIpAddress"] for t in c["Options"]["TunnelOptions"]) for i, c in after.items()} == outside
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
