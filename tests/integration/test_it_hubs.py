@@ -2,7 +2,9 @@
 any AWS call and provisioned on a transit gateway hub (every connection on it, each attachment
 associated with and propagating into its route table, the static site's prefix a static route
 there, the VPC's route table routing the site prefixes to it); a second run changes nothing; a
-VPN concentrator hub with a static site is refused before any write."""
+VPN concentrator hub with a static site is refused before any write, one with BGP sites provisions;
+teardown removes the transit gateway hub; a site moves to a transit gateway hub in place beside a
+site that stays on the VPN gateway (two hubs in one inventory)."""
 
 from __future__ import annotations
 
@@ -136,7 +138,7 @@ def test_teardown_removes_the_transit_gateway_hub(lab, tmp_path):
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["hub-vpc"]}])["Vpcs"] == []
 
 
-def test_sites_move_from_the_vpn_gateway_to_a_transit_gateway_hub_in_place(lab, tmp_path):
+def test_one_site_moves_to_a_transit_gateway_hub_in_place_beside_the_vpn_gateway(lab, tmp_path):
     inventory = _inventory(tmp_path, count=2)
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
     assert run.rc == 0, run.output[-3000:]
@@ -144,14 +146,20 @@ def test_sites_move_from_the_vpn_gateway_to_a_transit_gateway_hub_in_place(lab, 
     before = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
     assert len(before) == 2 and all(c.get("VpnGatewayId") for c in before.values())
 
-    inventory = _inventory(tmp_path, {"type": "transit_gateway"}, count=2)
+    # two hubs in one inventory: site00's group on a transit gateway, site01's still on the VPN gateway
+    hosts = yaml.safe_load(inventory.read_text())["sites"]["hosts"]
+    inventory.write_text(yaml.safe_dump({"sites": {"children": {
+        "east": {"hosts": {"site00": hosts["site00"]}, "vars": {"sitevpn_hub": {"type": "transit_gateway"}}},
+        "west": {"hosts": {"site01": hosts["site01"]}},
+    }}}))
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
     assert run.rc == 0, run.output[-3000:]
     tgw = _live(ec2.describe_transit_gateways()["TransitGateways"])[0]["TransitGatewayId"]
     after = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
-    # the same connections (IDs, tunnel addresses), now on the transit gateway
+    # the same connections (IDs, tunnel addresses); site00's now on the transit gateway
     assert sorted(after) == sorted(before)
-    assert {c.get("TransitGatewayId") for c in after.values()} == {tgw} and not any(c.get("VpnGatewayId") for c in after.values())
+    on = {dict((t["Key"], t["Value"]) for t in c["Tags"])["Site"]: (c.get("TransitGatewayId"), c.get("VpnGatewayId")) for c in after.values()}
+    assert on["site00"] == (tgw, None) and on["site01"][0] is None and on["site01"][1].startswith("vgw-")
     outside = {i: sorted(t["OutsideIpAddress"] for t in c["Options"]["TunnelOptions"]) for i, c in before.items()}
     assert {i: sorted(t["OutsideIpAddress"] for t in c["Options"]["TunnelOptions"]) for i, c in after.items()} == outside
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
