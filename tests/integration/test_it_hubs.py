@@ -76,9 +76,18 @@ def test_eleven_sites_refused_on_a_vgw_and_provisioned_on_a_transit_gateway(lab,
     to_tgw = {r["DestinationCidrBlock"] for t in tables for r in t["Routes"] if r.get("TransitGatewayId") == tgw}
     assert to_tgw == {f"10.{i + 50}.0.0/24" for i in range(11)}
 
+    # the second run through a playbook that shows what the device roles get of the hub
+    playbook = tmp_path / "provision_and_show.yml"
+    playbook.write_text(yaml.safe_dump([
+        {"import_playbook": str(PLAYBOOK)},
+        {"name": "Show the hub", "hosts": "site00", "gather_facts": False, "tasks": [{"ansible.builtin.debug": {
+            "msg": "HUB {{ [sitevpn_vpn_connection.hub_type, sitevpn_vpn_connection.transit_gateway_id,"
+                   " sitevpn_vpn_connection.transit_gateway_route_table_id, sitevpn_vpn_connection.amazon_side_asn] | join(' ') }}"}}]},
+    ]))
     lab.clear_requests()
-    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
+    run = run_playbook(playbook, lab.url, EXTRA, inventory=inventory)
     assert run.rc == 0 and run.total_changed == 0, run.output[-3000:]
+    assert f"HUB transit_gateway {tgw} {table} 64513" in run.output, run.output[-3000:]
     # the lab's request log counts every action not named Describe/Get/List as a write: Search* reads
     assert [w for w in writes(lab) if not w.startswith("Search")] == []
     assert sum(lab.requests()["counts"].values()) <= 12, lab.requests()["counts"]
