@@ -16,6 +16,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.ec2.models import EC2Backend
 from moto.ec2.models.customer_gateways import CustomerGateway, CustomerGatewayBackend
 from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.transit_gateway import TransitGatewayBackend
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachment
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRouteTableBackend
 from moto.ec2.models.vpn_connections import VPNConnection, VPNConnectionBackend
@@ -71,6 +72,7 @@ def _install_ec2_vpn() -> None:
     TGWTables.disable_transit_gateway_route_table_propagation = transit_gateways.wrap_disable_propagation(
         TGWTables.disable_transit_gateway_route_table_propagation)
     VPNConnectionBackend.delete_vpn_connection = transit_gateways.wrap_delete_vpn_connection(VPNConnectionBackend.delete_vpn_connection)
+    TransitGatewayBackend.delete_transit_gateway = transit_gateways.wrap_delete_transit_gateway(TransitGatewayBackend.delete_transit_gateway)
     # tags on concentrators: moto's CreateTags/DeleteTags know their IDs neither by prefix nor by backend
     ec2_tag_responses.validate_resource_ids = concentrators.wrap_validate_resource_ids(ec2_tag_responses.validate_resource_ids)
     EC2Backend.do_resources_exist = concentrators.wrap_do_resources_exist(EC2Backend.do_resources_exist)

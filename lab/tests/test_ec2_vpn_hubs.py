@@ -117,6 +117,37 @@ def test_deleting_the_connection_removes_its_attachment_from_the_tables(ec2):
     assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table)["Associations"] == []
 
 
+def test_transit_gateway_with_attachments_not_deleted_and_a_deleted_one_described(ec2):
+    tgw = _tgw(ec2)["TransitGatewayId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw)["VpnConnection"]
+    with pytest.raises(ClientError) as err:
+        ec2.delete_transit_gateway(TransitGatewayId=tgw)
+    assert error_code(err) == "IncorrectState"
+    ec2.delete_vpn_connection(VpnConnectionId=vpn["VpnConnectionId"])
+    assert ec2.delete_transit_gateway(TransitGatewayId=tgw)["TransitGateway"]["TransitGatewayId"] == tgw
+    # AWS describes it, deleted, for a while (amazon.aws's transit_gateway_deleted waiter waits for that)
+    assert [t["State"] for t in ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"]] == ["deleted"]
+    for call in (lambda: ec2.delete_transit_gateway(TransitGatewayId=tgw),
+                 lambda: ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2, 2), TransitGatewayId=tgw)):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert error_code(err) == "InvalidTransitGatewayID.NotFound"
+
+
+def test_connection_moved_to_a_transit_gateway_gets_an_attachment_and_loses_it_moving_back(ec2):
+    tgw = _tgw(ec2)
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), VpnGatewayId=vgw)["VpnConnection"]["VpnConnectionId"]
+    ec2.modify_vpn_connection(VpnConnectionId=vpn, TransitGatewayId=tgw["TransitGatewayId"])
+    attachment = _attachment(ec2, vpn)
+    assert attachment["TransitGatewayId"] == tgw["TransitGatewayId"] and attachment["State"] == "available"
+    assert attachment["Association"]["TransitGatewayRouteTableId"] == tgw["Options"]["AssociationDefaultRouteTableId"]
+    ec2.get_waiter("vpn_connection_available").wait(VpnConnectionIds=[vpn], WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    ec2.modify_vpn_connection(VpnConnectionId=vpn, VpnGatewayId=vgw)
+    found = ec2.describe_transit_gateway_attachments(Filters=[{"Name": "resource-id", "Values": [vpn]}])["TransitGatewayAttachments"]
+    assert [a for a in found if a["State"] != "deleted"] == []
+
+
 # --------------------------------------------------------------------------- VPN Concentrators
 
 

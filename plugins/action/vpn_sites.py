@@ -14,6 +14,13 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import ensure_transit_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import found_concentrators
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import route_hub_sites
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import group_by_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import quota_plan_hubs
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_site_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import plan_quota_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quota_values
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_hub
@@ -31,6 +38,12 @@ _ARGS = frozenset((
     "sites", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
     "name_prefix", "tags", "vpc_id", "vpc_cidr", "route_table_ids", "amazon_side_asn", "quotas", "wait", "wait_timeout", "on_error",
 ))
+# The hub keys each site's result carries for the connection facts (roles/aws_vpn present.yml).
+_SITE_HUB_KEYS = {
+    "vpn_gateway": ("amazon_side_asn",),
+    "transit_gateway": ("hub_type", "transit_gateway_id", "transit_gateway_route_table_id", "amazon_side_asn"),
+    "vpn_concentrator": ("hub_type", "transit_gateway_id", "transit_gateway_route_table_id", "amazon_side_asn", "vpn_concentrator_id"),
+}
 
 
 def _session(args):
@@ -105,11 +118,22 @@ class ActionModule(ActionBase):
             return secrets[0]
 
         vgw_name = f"{prefix}-vgw"
+        groups = group_by_hub({host: {"hub": s.get("hub")} for host, s in sites.items()}, prefix)
+        # the inventory check's rules again, for a caller that skipped it: refused before any call
+        errors = [e for s in sites.values() for e in hub_errors(s.get("hub"))]
+        if not errors:
+            errors = hub_site_errors({
+                host: {"hub": s.get("hub"), "static": bool(s.get("static_routes_only")), "prefixes": s.get("prefixes") or []}
+                for host, s in sites.items()
+            }, prefix)
+        if errors:
+            raise VpnError("; ".join(sorted(set(errors))))
         found = read_all(client, vgw_name)
         limits, errors = quota_values(args.get("quotas"))
         if not errors:
+            vgw_sites = [sites[h]["name"] for config, hosts in groups.values() if config["type"] == "vpn_gateway" for h in hosts]
             plan = {
-                "hub": quota_hub(found, [s["name"] for s in sites.values()], vgw_name),
+                "hubs": quota_plan_hubs(groups, quota_hub(found, vgw_sites, vgw_name), found_concentrators(client, groups)),
                 "region": args.get("region"),
                 "sites": {
                     host: {
@@ -130,13 +154,23 @@ class ActionModule(ActionBase):
         if errors:
             raise VpnError("; ".join(errors))
 
-        hub_module = SiteModule({}, check_mode, args.get("region"))
+        hub_module = SiteModule({"wait_timeout": int(args.get("wait_timeout", 900))}, check_mode, args.get("region"))
         if args.get("vpc_id"):
             vpc = {"vpc_id": args["vpc_id"], "route_table_ids": list(args.get("route_table_ids") or []), "created": False, "candidates": []}
         else:
             vpc = lab_vpc(client, hub_module, prefix, args.get("vpc_cidr") or "10.0.0.0/16", tags)
-        hub_module.params = hub_params(args, vpc)
-        hub = ensure_hub(client, hub_module)
+            vpc["cidr"] = args.get("vpc_cidr") or "10.0.0.0/16"
+        vpc["name_prefix"] = prefix
+        hubs, vgw = {}, {"changed": False, "vpn_gateway_id": None, "vpn_gateway": {}, "diff": {}}
+        for key, (config, hosts) in sorted(groups.items()):
+            if config["type"] == "vpn_gateway":
+                hub_module.params = hub_params(args, vpc)
+                vgw = ensure_hub(client, hub_module)
+                hubs[key] = {"hub_type": "vpn_gateway", "vpn_gateway_id": vgw["vpn_gateway_id"], "changed": vgw["changed"], "diff": vgw["diff"],
+                             "amazon_side_asn": vgw["vpn_gateway"].get("amazon_side_asn")}
+            else:
+                cidrs = sorted({p for h in hosts for p in sites[h].get("prefixes") or []})
+                hubs[key] = ensure_transit_hub(client, hub_module, config, vpc, cidrs, tags)
         options = {
             "check_mode": check_mode,
             "region": args.get("region"),
@@ -144,19 +178,27 @@ class ActionModule(ActionBase):
             "wait_timeout": args.get("wait_timeout", 900),
         }
         results = {}
-        for host, site in sorted(sites.items()):
-            results[host] = ensure_site(client, site, hub, options, secrets_client)
-            results[host]["report"] = site_report(results[host])
+        for key, (config, hosts) in sorted(groups.items()):
+            hub = hubs[key]
+            for host in hosts:
+                results[host] = ensure_site(client, sites[host], hub, options, secrets_client)
+            if config["type"] != "vpn_gateway":
+                hub["changed"] |= route_hub_sites(client, hub, sites, {h: results[h] for h in hosts}, options)
+            for host in hosts:
+                results[host]["report"] = site_report(results[host])
+                # what the later stages read of the hub (a vpn_gateway site's facts are as before)
+                results[host]["hub"] = {k: hub.get(k) for k in _SITE_HUB_KEYS[config["type"]]}
         # the sites' changes are reported on their own hosts; this task reports the shared part
         return {
-            "changed": bool(vpc["created"]) or hub["changed"],
+            "changed": bool(vpc["created"]) or any(h["changed"] for h in hubs.values()),
             "vpc_id": vpc["vpc_id"],
             "route_table_ids": vpc["route_table_ids"],
             "vpc_created": vpc["created"],
             "vpc_candidates": vpc["candidates"],
-            "vpn_gateway_id": hub["vpn_gateway_id"],
-            "vpn_gateway": hub["vpn_gateway"],
+            "vpn_gateway_id": vgw["vpn_gateway_id"],
+            "vpn_gateway": vgw["vpn_gateway"],
+            "hubs": {key: {k: v for k, v in hub.items() if k != "diff"} for key, hub in hubs.items()},
             "warnings": hub_module.warnings,
-            "diff": hub["diff"],
+            "diff": {key: hub["diff"] for key, hub in hubs.items()} if len(hubs) > 1 else next(iter(hubs.values()), {}).get("diff", {}),
             "sites": results,
         }

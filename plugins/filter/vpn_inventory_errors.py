@@ -17,6 +17,8 @@ description:
     customer gateway addresses and tunnel inside CIDRs used by two sites, overlapping prefixes,
     shared settings (the one VPC and VPN gateway) that differ between hosts, and a BGP ASN equal
     to the Amazon side's.
+  - Checks each site's hub (C(sitevpn_hub), docs/hubs.md) - its type, keys and values, that the
+    sites of one hub set it alike, and that a VPN concentrator's sites use BGP with one prefix each.
   - Returns the messages, each naming the site and the C(sitevpn_*) variable, on one line each.
   - Variables starting with C(sitevpn_) that the collection never reads are reported as warnings
     (with the closest known name), or as errors with O(strict).

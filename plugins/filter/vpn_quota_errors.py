@@ -15,13 +15,15 @@ description:
     static site's routes) plus what the account already holds in the Region (read before, less the
     sites' own resources, found by their C(Name) tag or customer gateway address and ASN) and
     compares each count with AWS's quota - VPN connections per virtual private gateway (10),
-    VPN connections per Region (50), customer gateways per Region (50), routes per VPN connection (100).
+    VPN connections per Region (50), customer gateways per Region (50), routes per VPN connection (100),
+    VPN connections per VPN concentrator (100). Each site counts on its hub (C(sitevpn_hub)), so sites on
+    a transit gateway hub do not count on the virtual private gateway.
   - Defaults are AWS's (the Site-to-Site VPN quotas page); C(sitevpn_quotas) overrides them after
     AWS raised one.
   - Returns one message per quota exceeded, naming the quota, the count and the way out.
 options:
   hub:
-    description: The virtual private gateway's ID, or the C(Name) the role will create it under.
+    description: The virtual private gateway's ID, or the C(Name) the role will create it under (for the sites on it).
     type: str
     required: true
   region:
@@ -67,6 +69,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import group_by_hub
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import quota_plan_hubs
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import plan_quota_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quota_values
 
@@ -90,7 +94,9 @@ def vpn_quota_errors(hostvars, hosts, hub, region, name_prefix="sitevpn", quotas
             "static": static if isinstance(static, bool) else str(static).strip().lower() in _TRUE,
             "prefixes": values.get("sitevpn_prefixes") or [],
         }
-    return plan_quota_errors({"hub": hub, "region": region, "sites": sites}, limits, existing)
+    # each site counts on its own hub (sitevpn_hub): only a VPN gateway's and a concentrator's have a quota here
+    groups = group_by_hub({host: {"hub": hostvars[host].get("sitevpn_hub")} for host in hosts}, name_prefix)
+    return plan_quota_errors({"hubs": quota_plan_hubs(groups, hub), "region": region, "sites": sites}, limits, existing)
 
 
 class FilterModule:

@@ -16,6 +16,9 @@ import difflib
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_validation import validate_tunnel_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import TunnelOptionError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_amazon_side_asn
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_site_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import (
     ValidationError,
     prefixes_overlap,
@@ -82,7 +85,7 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_eda_escalation_playbook sitevpn_eda_queue_name sitevpn_eda_region sitevpn_eda_secret_key
     sitevpn_escalation_dir sitevpn_escalation_event sitevpn_escalation_old sitevpn_escalation_records
     sitevpn_event sitevpn_event_connection sitevpn_event_found sitevpn_event_hosts sitevpn_event_plan
-    sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked
+    sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked sitevpn_hub
     sitevpn_lab sitevpn_lab_bin_dir sitevpn_lab_dataplane sitevpn_lab_probes sitevpn_lab_sites
     sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_lock_dir sitevpn_lock_timeout
     sitevpn_local_address sitevpn_local_preference_primary sitevpn_maintenance_all
@@ -145,6 +148,7 @@ def _type_errors(values, source_text):
             errors.append(f"{name}: must be a string, got {values[name]!r}")
     if values.get("sitevpn_aws_tags") is not None and not isinstance(values["sitevpn_aws_tags"], dict):
         errors.append(f"sitevpn_aws_tags: must be a dict of tags, got {values['sitevpn_aws_tags']!r}")
+    errors.extend(hub_errors(values.get("sitevpn_hub")))
     return errors
 
 
@@ -185,9 +189,17 @@ def inventory_errors(sites, source_text=None):
         check.setdefault("sitevpn_bgp_asn", 65000)
         rest = {name: prefixes for name, prefixes in others.items() if name != site}
         errors.extend(f"{site}: {e}" for e in site_errors(check, rest) if not e.startswith("sitevpn_cgw_ip") or values.get("sitevpn_cgw_ip"))
-        amazon = values.get("sitevpn_amazon_side_asn", AMAZON_SIDE_ASN_DEFAULT)
+        amazon = hub_amazon_side_asn(values.get("sitevpn_hub"), values.get("sitevpn_amazon_side_asn", AMAZON_SIDE_ASN_DEFAULT))
         if not check["sitevpn_static_routes_only"] and str(check["sitevpn_bgp_asn"]) == str(amazon):
-            errors.append(f"{site}: sitevpn_bgp_asn: {check['sitevpn_bgp_asn']} is the Amazon side's ASN (sitevpn_amazon_side_asn); BGP needs two")
+            where = "sitevpn_amazon_side_asn" if (values.get("sitevpn_hub") or {}).get("type", "vpn_gateway") == "vpn_gateway" else "sitevpn_hub"
+            errors.append(f"{site}: sitevpn_bgp_asn: {check['sitevpn_bgp_asn']} is the Amazon side's ASN ({where}); BGP needs two")
+    hubs = {
+        site: {"hub": values.get("sitevpn_hub"), "static": _as_bool(values.get("sitevpn_static_routes_only", False)),
+               "prefixes": values.get("sitevpn_prefixes") or []}
+        for site, values in typed.items()
+    }
+    name_prefixes = {str(values.get("sitevpn_name_prefix") or "sitevpn") for values in typed.values()}
+    errors.extend(hub_site_errors(hubs, sorted(name_prefixes)[0] if name_prefixes else "sitevpn"))
     errors.extend(_duplicates(typed))
     return errors, unknown
 

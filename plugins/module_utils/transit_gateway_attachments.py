@@ -114,12 +114,14 @@ def _wait_unassociated(client, attachment_id: str, timeout: int) -> None:
         time.sleep(2)
 
 
-def ensure_attachment_routing(client, module, attachment: Dict[str, Any]) -> Tuple[bool, Dict[str, Any]]:
-    """Association and propagations as asked: (changed, diff)."""
+def ensure_attachment_routing(client, module, attachment: Dict[str, Any], propagating: Optional[List[str]] = None) -> Tuple[bool, Dict[str, Any]]:
+    """Association and propagations as asked: (changed, diff). ``propagating``: the tables it
+    propagates to, when the caller read them already (many attachments, one read per table)."""
     p = module.params
     attachment_id = attachment["TransitGatewayAttachmentId"]
-    propagating = [x["TransitGatewayRouteTableId"] for x in get_transit_gateway_attachment_propagations(client, attachment_id)
-                   if x.get("State") in ("enabling", "enabled")]
+    if propagating is None:
+        propagating = [x["TransitGatewayRouteTableId"] for x in get_transit_gateway_attachment_propagations(client, attachment_id)
+                       if x.get("State") in ("enabling", "enabled")]
     before = attachment_view(attachment, propagating)
     after = dict(before)
     changed = False

@@ -275,6 +275,8 @@ def create_vpn_connection_params(params: Dict[str, Any], tags: Optional[Dict[str
         api["VpnGatewayId"] = params["vpn_gateway_id"]
     if params.get("transit_gateway_id"):
         api["TransitGatewayId"] = params["transit_gateway_id"]
+    if params.get("vpn_concentrator_id"):
+        api["VpnConcentratorId"] = params["vpn_concentrator_id"]
     if params.get("pre_shared_key_storage"):
         api["PreSharedKeyStorage"] = params["pre_shared_key_storage"]
     options: Dict[str, Any] = {}

@@ -20,12 +20,14 @@ DEFAULT_QUOTAS = {
     "vpn_connections_per_region": 50,
     "customer_gateways_per_region": 50,
     "routes_per_vpn_connection": 100,
+    "vpn_connections_per_concentrator": 100,
 }
 QUOTA_NAMES = {
     "vpn_connections_per_vgw": "VPN connections per virtual private gateway",
     "vpn_connections_per_region": "VPN connections per Region",
     "customer_gateways_per_region": "customer gateways per Region",
     "routes_per_vpn_connection": "routes per VPN connection (static)",
+    "vpn_connections_per_concentrator": "VPN connections per VPN concentrator",
 }
 _LIVE = ("pending", "available")
 
@@ -55,7 +57,10 @@ def plan_quota_errors(plan, quotas, existing=None):
     """Every quota the run would exceed, one message each (empty when it fits).
 
     ``plan``: ``hub`` (the VGW's ID, or the name the role will create it under), ``region`` and
-    ``sites``: ``{site: {"name": Name tag, "cgw_ip", "bgp_asn", "static": bool, "prefixes": [...]}}``.
+    ``sites``: ``{site: {"name": Name tag, "cgw_ip", "bgp_asn", "static": bool, "prefixes": [...]}}``;
+    with several hubs, ``hubs``: ``{hub ID or name: {"type": vpn_gateway | transit_gateway |
+    vpn_concentrator, "sites": [site, ...]}}`` instead of ``hub`` (a transit gateway's own quota,
+    5000 attachments, is out of a site inventory's reach).
     ``existing``: what the account already holds in the Region, read before: ``vpn_connections``
     and ``customer_gateways`` as the ``_info`` modules return them (snake_case, tags as a dict).
     """
@@ -74,11 +79,19 @@ def plan_quota_errors(plan, quotas, existing=None):
         if not ours(g) and (str(g.get("ip_address")), str(g.get("bgp_asn"))) not in addresses
     ]
     errors = []
-    limit = quotas["vpn_connections_per_vgw"]
-    on_hub = len(sites) + sum(1 for c in conns if hub and c.get("vpn_gateway_id") == hub)
-    if on_hub > limit:
-        errors.append(f"{on_hub} sites on {hub} exceeds {limit} {QUOTA_NAMES['vpn_connections_per_vgw']}; "
-                      "use a transit gateway hub or ask AWS for more")
+    hubs = plan.get("hubs") or {hub: {"type": "vpn_gateway", "sites": list(sites)}}
+    for hub_id, values in hubs.items():
+        kind = values.get("type", "vpn_gateway")
+        if kind == "vpn_gateway":
+            quota, field, advice = "vpn_connections_per_vgw", "vpn_gateway_id", "use a transit gateway hub or ask AWS for more"
+        elif kind == "vpn_concentrator":
+            quota, field, advice = "vpn_connections_per_concentrator", "vpn_concentrator_id", "use another concentrator or ask AWS for more"
+        else:
+            continue
+        limit = quotas[quota]
+        on_hub = len(values.get("sites") or []) + sum(1 for c in conns if hub_id and c.get(field) == hub_id)
+        if on_hub > limit:
+            errors.append(f"{on_hub} sites on {hub_id} exceeds {limit} {QUOTA_NAMES[quota]}; {advice}")
     limit = quotas["vpn_connections_per_region"]
     in_region = len(sites) + len(conns)
     if in_region > limit:

@@ -62,6 +62,7 @@ _VPN_DEFAULTS = {
     "replace_connection": False,
     "purge_tags": True,
     "state": "present",
+    "vpn_concentrator_id": None,
 }
 
 
@@ -165,8 +166,11 @@ def _vpn_connection(client, module: SiteModule, secrets: Callable[[], Any]) -> D
         raise VpnError("; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
     report: Dict[str, Any] = {}
     try:
+        # on a transit gateway hub the site's connection is found on any gateway (its customer gateway
+        # is the site's own) and moved in place (ModifyVpnConnection): a site leaves a full VPN gateway
         existing = find_vpn_connection(
-            client, customer_gateway_id=p["customer_gateway_id"], vpn_gateway_id=p["vpn_gateway_id"], name=p["name"], tags=p["tags"]
+            client, customer_gateway_id=p["customer_gateway_id"], vpn_gateway_id=p["vpn_gateway_id"],
+            transit_gateway_id=p["transit_gateway_id"] if p["vpn_concentrator_id"] else None, name=p["name"], tags=p["tags"]
         )
     except DuplicatesFound as dup:
         existing, report = converge_vpn_connections(client, module, dup.matches)
@@ -229,17 +233,28 @@ def ensure_site(client, site: Dict[str, Any], hub: Dict[str, Any], options: Dict
     cgw = _step(_customer_gateway, client, cgw_module)
     if cgw.get("failed"):
         return {"customer_gateway": cgw, "vpn_connection": {"failed": True, "msg": "the site's customer gateway failed"}}
-    if cgw.get("customer_gateway_id") is None or hub.get("vpn_gateway_id") is None:
+    on_concentrator = hub.get("hub_type") == "vpn_concentrator"
+    if cgw.get("customer_gateway_id") is None or not (hub.get("vpn_gateway_id") or hub.get("transit_gateway_id")) or (
+        on_concentrator and not hub.get("vpn_concentrator_id")
+    ):
         # check mode: new gateways have no IDs yet (the role's task was skipped so)
         return {"customer_gateway": cgw, "vpn_connection": {"skipped": True, "changed": False, "skip_reason": "new gateways have no IDs in check mode"}}
     static = bool(site.get("static_routes_only"))
+    prefixes = list(site.get("prefixes") or [])
     params = dict(
         _VPN_DEFAULTS,
         name=site["name"],
         customer_gateway_id=cgw["customer_gateway_id"],
-        vpn_gateway_id=hub["vpn_gateway_id"],
+        vpn_gateway_id=hub.get("vpn_gateway_id"),
+        # a transit gateway's static routes live in its route table (vpn_hub_batch), not on the connection
+        transit_gateway_id=hub.get("transit_gateway_id"),
+        vpn_concentrator_id=hub.get("vpn_concentrator_id"),
+        # each site of a concentrator has its own CIDR (the inventory check keeps it to one prefix)
+        local_ipv4_network_cidr=prefixes[0] if on_concentrator and prefixes else None,
+        enable_acceleration=hub.get("enable_acceleration"),
+        tunnel_bandwidth=hub.get("tunnel_bandwidth"),
         static_routes_only=static,
-        routes=list(site.get("prefixes") or []) if static else None,
+        routes=prefixes if static and hub.get("vpn_gateway_id") else None,
         pre_shared_key_storage=site.get("pre_shared_key_storage"),
         tags=dict(site.get("tags") or {}),
         return_secrets=True,
@@ -261,13 +276,15 @@ def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
     to the host's facts, not to this result.
     """
     cgw, vpn = site_result["customer_gateway"], site_result["vpn_connection"]
-    report: Dict[str, Any] = {"changed": bool(cgw.get("changed") or vpn.get("changed"))}
-    failed = next((part for part in (cgw, vpn) if part.get("failed")), None)
+    routing = site_result.get("routing") or {}
+    parts = (cgw, vpn, routing)
+    report: Dict[str, Any] = {"changed": any(bool(part.get("changed")) for part in parts)}
+    failed = next((part for part in parts if part.get("failed")), None)
     if failed is not None:
         report.update(failed=True, msg=failed.get("msg"))
         if failed.get("field"):
             report["field"] = failed["field"]
-    diffs = [part["diff"] for part in (cgw, vpn) if part.get("diff")]
+    diffs = [part["diff"] for part in parts if part.get("diff")]
     if diffs:
         report["diff"] = diffs
     warnings = list(cgw.get("warnings") or []) + list(vpn.get("warnings") or [])

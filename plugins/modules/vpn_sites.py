@@ -16,6 +16,13 @@ description:
     do for every site of a play at once, in the controller, with one boto3 client - the lab VPC (found by
     its route table's C(Name) tag C(<prefix>-rt), else created), the VPN gateway C(<prefix>-vgw) attached
     and propagating, and per site the customer gateway and the VPN connection C(<prefix>-<site>).
+  - Sites are grouped by hub (C(hub) of each site) - the VPC's VPN gateway C(<prefix>-vgw), a transit
+    gateway (found by ID or C(Name), else created, attached to the VPC, the site prefixes or the hub's
+    summaries routed to it from the VPC's route tables) or a VPN concentrator on a transit gateway.
+    Per hub, after every connection - each site's transit gateway attachment (a concentrator's once)
+    associated with and propagating into the hub's route table, a static site's prefixes as static
+    routes there. A concentrator's sites are BGP only, each with its one prefix as its CIDR; a static
+    site on one is refused before any AWS call.
   - Each resource kind is described once (VPN connections, customer gateways, the VPN gateway by name,
     the route tables by name), whatever the number of sites; the modules' own planners then find,
     create and change each site's resources from those reads, with the same idempotence, validation,
@@ -30,7 +37,8 @@ options:
   sites:
     description:
       - Site name -> inputs, with keys C(name) (the C(Name) tag), C(cgw_ip), C(bgp_asn), C(static_routes_only),
-        C(prefixes), C(tunnel_options) (as M(sitevpn.aws.vpn_connection) takes them), C(pre_shared_key_storage), C(tags).
+        C(prefixes), C(tunnel_options) (as M(sitevpn.aws.vpn_connection) takes them), C(pre_shared_key_storage), C(tags),
+        C(hub) (the site's C(sitevpn_hub), docs/hubs.md; unset or C({}) for the VPN gateway).
       - Mutually exclusive with O(result).
     type: dict
   result:
@@ -100,7 +108,9 @@ options:
 notes:
   - Supports check mode (no write call is made) and diff mode (per site with O(result)).
   - "API calls of an idempotent run: 4 reads with the lab VPC (3 with O(vpc_id)) plus 1 for the route
-    propagation, for any number of sites (plus one GetSecretValue per site whose keys are in Secrets Manager)."
+    propagation, for any number of sites (plus one GetSecretValue per site whose keys are in Secrets Manager);
+    a transit gateway hub adds 5 or 6 (transit gateway, VPC attachment, VPC route tables, attachments,
+    route table propagations, static routes when a site is static), a concentrator one more."
 """
 
 EXAMPLES = r"""
@@ -148,14 +158,22 @@ vpn_gateway_id:
   returned: with O(sites)
   type: str
 vpn_gateway:
-  description: The VPN gateway as M(sitevpn.aws.vpn_gateway) returns it.
+  description: The VPN gateway as M(sitevpn.aws.vpn_gateway) returns it (empty without a vpn_gateway hub).
+  returned: with O(sites)
+  type: dict
+hubs:
+  description:
+    - Per hub (C(<type>:<name or ID>)) - C(hub_type), C(changed) and the IDs - C(vpn_gateway_id), or
+      C(transit_gateway_id), C(transit_gateway_route_table_id), C(amazon_side_asn) and C(vpn_concentrator_id).
   returned: with O(sites)
   type: dict
 sites:
   description:
     - Per site, C(customer_gateway) and C(vpn_connection), each what M(sitevpn.aws.customer_gateway) and
       M(sitevpn.aws.vpn_connection) return (the connection with its keys, as with its return_secrets option), or C(failed)
-      and C(msg), or C(skipped).
+      and C(msg), or C(skipped); C(routing) (its attachment in the hub's route table) on a transit gateway;
+      C(hub), what the later stages keep of the hub (C(amazon_side_asn), and on a transit gateway C(hub_type),
+      C(transit_gateway_id), C(transit_gateway_route_table_id)).
   returned: with O(sites)
   type: dict
 """

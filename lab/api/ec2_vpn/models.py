@@ -80,8 +80,8 @@ def _create_vpn_connection(backend, params: dict, account: str, region: str) -> 
         vgw = backend.get_vpn_gateway(vgw_id)
         if vgw.state == "deleted":
             raise EC2ClientError("InvalidVpnGatewayID.NotFound", f"The virtual private gateway ID '{vgw_id}' does not exist")
-    elif tgw_id not in backend.transit_gateways:
-        raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {tgw_id} does not exist")
+    else:
+        transit_gateways.live_transit_gateway(backend, tgw_id)
 
     storage = params.get("PreSharedKeyStorage") or "Standard"
     if storage not in ("Standard", "SecretsManager"):
@@ -245,13 +245,20 @@ def modify_connection(backend, vpn_connection_id, cgw_id=None, vgw_id=None, tgw_
             conn.lab_cgw_ip, conn.lab_cgw_asn = cgw.ip_address, _cgw_asn(cgw)
         if vgw_id:
             backend.get_vpn_gateway(vgw_id)
+        elif tgw_id:
+            transit_gateways.live_transit_gateway(backend, tgw_id)
+        if (vgw_id or tgw_id) and getattr(conn, "lab_attachment_id", None):
+            # the old transit gateway's attachment goes (AWS deletes it with the move)
+            transit_gateways.detach(backend, conn.lab_attachment_id)
+            conn.lab_attachment_id = None
+        if vgw_id:
             conn.vpn_gateway_id, conn.transit_gateway_id = vgw_id, None
             conn.lab_vgw_asn = _vgw_asn(backend, vgw_id, None)
         elif tgw_id:
-            if tgw_id not in backend.transit_gateways:
-                raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {tgw_id} does not exist")
             conn.vpn_gateway_id, conn.transit_gateway_id = None, tgw_id
             conn.lab_vgw_asn = _vgw_asn(backend, None, tgw_id)
+            # AWS makes the connection's attachment on the new transit gateway, as CreateVpnConnection does
+            conn.lab_attachment_id = transit_gateways.attach(backend, conn.id, "vpn", tgw_id).id
         conn.state = "modifying"
     return conn
 

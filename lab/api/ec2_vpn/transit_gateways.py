@@ -34,6 +34,33 @@ def _table(backend, table_id: str):
     return table
 
 
+def live_transit_gateway(backend, transit_gateway_id: str):
+    """The transit gateway, unless missing or deleted (AWS still describes a deleted one for a while)."""
+    tgw = backend.transit_gateways.get(transit_gateway_id)
+    if tgw is None or tgw.state in ("deleted", "deleting"):
+        raise EC2ClientError("InvalidTransitGatewayID.NotFound", f"Transit gateway {transit_gateway_id} does not exist")
+    return tgw
+
+
+def wrap_delete_transit_gateway(original):
+    """DeleteTransitGateway as AWS: refused (IncorrectState) while attachments live; the deleted
+    transit gateway stays visible in state deleted (amazon.aws's transit_gateway_deleted waiter waits
+    for that state), where moto forgets it at once and deletes one with attachments."""
+
+    @functools.wraps(original)
+    def delete_transit_gateway(self, transit_gateway_id):
+        with LOCK:
+            tgw = live_transit_gateway(self, transit_gateway_id)
+            live = sorted(a.id for a in self.transit_gateway_attachments.values()
+                          if a.transit_gateway_id == tgw.id and a.state not in ("deleted", "deleting"))
+            if live:
+                raise EC2ClientError("IncorrectState", f"{tgw.id} has non-deleted Transit Gateway Attachments: {', '.join(live)}")
+            tgw.state = "deleted"
+            return tgw
+
+    return delete_transit_gateway
+
+
 def associated_table(backend, attachment_id: str):
     """The route table the attachment is associated with, or None (an attachment has at most one)."""
     for table in backend.transit_gateways_route_tables.values():

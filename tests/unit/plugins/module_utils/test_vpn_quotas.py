@@ -87,3 +87,13 @@ def test_filter_reads_the_hosts_sitevpn_variables():
     # a connection of a site that left the inventory still holds its place on the gateway
     existing["vpn_connections"].append(conn("vgw-1", "lab-h10"))
     assert len(vpn_quota_errors(hostvars, run, hub="vgw-1", region="r", name_prefix="lab", existing=existing)) == 1
+
+
+def test_filter_counts_each_site_on_its_hub():
+    hostvars = {f"s{i:02d}": {"sitevpn_cgw_ip": f"203.0.113.{i + 1}"} for i in range(11)}
+    run = sorted(hostvars)
+    assert vpn_quota_errors(hostvars, run, hub="lab-vgw", region="r", name_prefix="lab") == [
+        "11 sites on lab-vgw exceeds 10 VPN connections per virtual private gateway; use a transit gateway hub or ask AWS for more"]
+    for values in hostvars.values():
+        values["sitevpn_hub"] = {"type": "transit_gateway"}
+    assert vpn_quota_errors(hostvars, run, hub="lab-vgw", region="r", name_prefix="lab") == []
