@@ -27,6 +27,18 @@ class Run:
     def total_changed(self) -> int:
         return sum(self.changed.values())
 
+    @property
+    def failures(self) -> str:
+        """The failed tasks and their messages, first in an assertion's text: a long output is cut in
+        the middle by CI's report, where the failure usually stands."""
+        found, task = [], None
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line.split("[", 1)[1].rsplit("]", 1)[0]
+            elif line.startswith(("fatal: [", "failed: [")):
+                found.append(f"{task}: {line[:3000]}")
+        return "\n".join(["failed tasks:"] + found + ["", ""]) if found else ""
+
 
 def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, inventory=None, limit=None, timeout=120):
     """ansible-playbook with the lab's endpoint; returns rc, output and the recap's changed counts."""

@@ -33,13 +33,13 @@ def chain(lab, tmp_path, phase, since, conn, ip, extra=None):
     }
     variables.update(extra or {})
     run = run_playbook("chain/main.yml", lab.url, variables, inventory=INVENTORY, timeout=300)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     return {s["step"]: s for s in json.loads(out.read_text())}
 
 
 def test_chain_down_and_restore_from_aws_records(lab, tmp_path, record_property):
     run = run_playbook("monitoring/main.yml", lab.url, inventory=INVENTORY, limit="site-static", timeout=300)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     static = [c for c in lab.vpn_connections() if c["customer_gateway_ip"] == "203.0.113.20" and c["state"] == "available"][0]
     vpn_id = static["vpn_connection_id"]
     ip1, ip2 = sorted(t["outside_ip"] for t in static["tunnels"])

@@ -12,7 +12,7 @@ def test_check_mode_writes_nothing(lab):
     # Empty lab: check mode reports what it would create, creates nothing.
     lab.clear_requests()
     empty = run_playbook(PLAYBOOK, lab.url, check=True, diff=True, inventory=INVENTORY)
-    assert empty.rc == 0, empty.output
+    assert empty.rc == 0, empty.failures + empty.output
     assert empty.changed["site-bgp"] > 0 and empty.changed["site-static"] > 0
     assert writes(lab) == []
     assert lab.requests()["requests"], "check mode should still look (describe calls)"
@@ -21,13 +21,13 @@ def test_check_mode_writes_nothing(lab):
     assert ec2.describe_customer_gateways()["CustomerGateways"] == []
 
     built = run_playbook(PLAYBOOK, lab.url, inventory=INVENTORY)
-    assert built.rc == 0, built.output
+    assert built.rc == 0, built.failures + built.output
     assert writes(lab)
 
     # Built lab: nothing to change, nothing written.
     lab.clear_requests()
     again = run_playbook(PLAYBOOK, lab.url, check=True, diff=True, inventory=INVENTORY)
-    assert again.rc == 0, again.output
+    assert again.rc == 0, again.failures + again.output
     assert again.total_changed == 0, again.output
     assert writes(lab) == []
 
@@ -41,6 +41,6 @@ def test_check_mode_writes_nothing(lab):
         diff=True,
         inventory=INVENTORY,
     )
-    assert pending.rc == 0, pending.output
+    assert pending.rc == 0, pending.failures + pending.output
     assert pending.changed == {"site-bgp": 1, "site-static": 1}, pending.output
     assert writes(lab) == []

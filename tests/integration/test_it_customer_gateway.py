@@ -7,7 +7,7 @@ from sitevpn_playbook import run_playbook, writes
 
 def step(lab, name, check=False):
     run = run_playbook("customer_gateway/main.yml", lab.url, {"step": name}, check=check)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     return run
 
 

@@ -35,7 +35,7 @@ def test_drift_names_a_change_made_on_aws(lab, tmp_path):
 
     lab.clear_requests()
     run = run_playbook("drift/main.yml", lab.url, extra)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     report = json.loads((tmp_path / "site1" / "drift.json").read_text())
     assert report["ok"] is True and report["differences"] == []
     assert writes(lab) == []  # changes nothing
@@ -81,7 +81,7 @@ def test_drift_reads_the_device_configuration(lab, tmp_path):
              "config_dir": str(tmp_path / "conf")}
 
     run = run_playbook("drift/main.yml", lab.url, extra)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     report = json.loads((tmp_path / "reports" / "site1" / "drift.json").read_text())
     assert report["differences"] == [{"tunnel": ip2, "field": "phase1_encryption_algorithms", "desired": None,
                                       "aws": ["AES256"], "device": ["AES128"], "wrong": "device"}], report

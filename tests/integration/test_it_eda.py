@@ -110,7 +110,7 @@ def _chain(lab, inventory, tmp_path, phase, since, plan, tunnel):
         "failover_test_onprem_events": True, "failover_test_chain_function_name": "",
         "failover_test_chain_timeout": 60, "failover_test_chain_onprem_timeout": 150, "failover_test_chain_delay": 0.5},
         inventory=inventory, timeout=400)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     return {s["step"]: s for s in json.loads(out.read_text())}
 
 

@@ -44,7 +44,7 @@ def test_site_yml_without_the_test_asked_for_skips_it(tmp_path):
                                      "ansible.builtin.import_playbook": str(PLAYBOOK),
                                      "vars": {"sitevpn_failover_test_skip_unasked": True}}]))
     run = run_playbook(site, "http://127.0.0.1:9", inventory=inventory(tmp_path))
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     assert "Skip what was not asked for" in run.output
     assert "runs only when asked for" not in run.output and "Run the failover test" not in run.output
 

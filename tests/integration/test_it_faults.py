@@ -40,10 +40,10 @@ def test_throttling_and_5xx_converge(lab):
     try:
         lab.clear_requests()
         first = provision(lab)
-        assert first.rc == 0, first.output
+        assert first.rc == 0, first.failures + first.output
         log = lab.requests()["requests"]
         again = provision(lab)
-        assert again.rc == 0, again.output
+        assert again.rc == 0, again.failures + again.output
         assert again.total_changed == 0, again.output
     finally:
         lab.clear_faults()
@@ -151,7 +151,7 @@ def kill_points(lab):
     lab.reset()
     lab.clear_requests()
     run = provision(lab, limit=SITE)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     log = lab.requests()["requests"]
     after_writes = [i + 1 for i, r in enumerate(log) if r["write"]]
     assert len(after_writes) >= 8, [r["action"] for r in log]

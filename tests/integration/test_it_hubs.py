@@ -54,7 +54,7 @@ def test_eleven_sites_refused_on_a_vgw_and_provisioned_on_a_transit_gateway(lab,
     assert run.rc == 0 and run.changed["site03"] > 0, run.output[-3000:]
     assert writes(lab) == []
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     ec2 = lab.client("ec2")
     tgws = _live(ec2.describe_transit_gateways()["TransitGateways"])
     assert len(tgws) == 1 and tgws[0]["Options"]["AmazonSideAsn"] == 64513
@@ -107,7 +107,7 @@ def test_concentrator_hub_provisions_bgp_sites(lab, tmp_path):
     inventory["sites"]["hosts"][STATIC]["sitevpn_static_routes_only"] = False
     path.write_text(yaml.safe_dump(inventory))
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=path)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     ec2 = lab.client("ec2")
     concentrators = _live(ec2.describe_vpn_concentrators()["VpnConcentrators"])
     assert len(concentrators) == 1
@@ -134,12 +134,12 @@ def test_concentrator_hub_provisions_bgp_sites(lab, tmp_path):
 def test_teardown_removes_the_transit_gateway_hub(lab, tmp_path):
     inventory = _inventory(tmp_path, {"type": "transit_gateway"}, count=2)
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     ec2 = lab.client("ec2")
     # a transit gateway of someone else's with the hub's name stays (not the collection's tags)
     other = ec2.create_transit_gateway(TagSpecifications=[{"ResourceType": "transit-gateway", "Tags": [{"Key": "Name", "Value": "hub-tgw"}]}])
     run = run_playbook(PLAYBOOK, lab.url, dict(EXTRA, aws_vpn_state="absent"), inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     assert _live(ec2.describe_vpn_connections()["VpnConnections"]) == []
     assert _live(ec2.describe_customer_gateways()["CustomerGateways"]) == []
     assert [a for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"] if a["State"] != "deleted"] == []
@@ -150,7 +150,7 @@ def test_teardown_removes_the_transit_gateway_hub(lab, tmp_path):
 def test_one_site_moves_to_a_transit_gateway_hub_in_place_beside_the_vpn_gateway(lab, tmp_path):
     inventory = _inventory(tmp_path, count=2)
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     ec2 = lab.client("ec2")
     before = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
     assert len(before) == 2 and all(c.get("VpnGatewayId") for c in before.values())
@@ -162,7 +162,7 @@ def test_one_site_moves_to_a_transit_gateway_hub_in_place_beside_the_vpn_gateway
         "west": {"hosts": {"site01": hosts["site01"]}},
     }}}))
     run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     tgw = _live(ec2.describe_transit_gateways()["TransitGateways"])[0]["TransitGatewayId"]
     after = {c["VpnConnectionId"]: c for c in _live(ec2.describe_vpn_connections()["VpnConnections"])}
     # the same connections (IDs, tunnel addresses); site00's now on the transit gateway

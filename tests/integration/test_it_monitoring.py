@@ -17,7 +17,7 @@ PREFIX = "sitevpn-vpn-"
 
 def play(lab, target, extra=None, check=False):
     run = run_playbook(target, lab.url, extra, check=check, inventory=INVENTORY, timeout=300)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     return run
 
 

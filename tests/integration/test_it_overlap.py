@@ -52,7 +52,7 @@ def creates(lab):
 
 def teardown_leaves_nothing(lab, lock_dir):
     run = run_playbook(TEARDOWN, lab.url, extra(lab, lock_dir), inventory=INVENTORY, timeout=240)
-    assert run.rc == 0, run.output[-4000:]
+    assert run.rc == 0, run.failures + run.output[-4000:]
     assert {kind: len(items) for kind, items in everything(lab).items()} == NOTHING
 
 
@@ -103,7 +103,7 @@ def inject_late_creates(lab):
 def test_next_run_converges_the_duplicates_an_overlap_left(lab, tmp_path):
     locks = tmp_path / "locks"
     first = run_playbook(PROVISION, lab.url, extra(lab, locks), inventory=INVENTORY, timeout=180)
-    assert first.rc == 0, first.output[-4000:]
+    assert first.rc == 0, first.failures + first.output[-4000:]
     injected = inject_late_creates(lab)
     assert {kind: len(items) for kind, items in everything(lab).items()} == {
         "vpcs": 2, "vpn_gateways": 2, "customer_gateways": 2, "vpn_connections": 3
@@ -111,7 +111,7 @@ def test_next_run_converges_the_duplicates_an_overlap_left(lab, tmp_path):
 
     lab.clear_requests()
     converge = run_playbook(PROVISION, lab.url, extra(lab, locks), inventory=INVENTORY, timeout=180)
-    assert converge.rc == 0, converge.output[-4000:]
+    assert converge.rc == 0, converge.failures + converge.output[-4000:]
     deletes = Counter(r["action"] for r in lab.requests()["requests"] if r["write"] and r["action"].startswith("Delete"))
     assert deletes == {"DeleteVpc": 1, "DeleteVpnGateway": 1, "DeleteVpnConnection": 1}, deletes
     assert "runs overlapped" in converge.output

@@ -13,7 +13,7 @@ RERUN_BUDGET = 6
 
 def provision(lab, check=False, limit=None, extra=None):
     run = run_playbook("provision/main.yml", lab.url, extra, check=check, inventory=INVENTORY, limit=limit)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     return run
 
 

@@ -145,17 +145,20 @@ def check_events(reports: Path, runs: int) -> None:
         records = json.loads((reports / site / "events.json").read_text())
         applied = [r for r in records if r["ok"] and not r["action"].startswith("ignored")]
         assert all(r["ok"] for r in records), records
-        states = [r["state"] for r in applied]
         # each failover mode (graceful, then silent) of each run: tunnel 1 DOWN, then UP again; the
         # alarm may flap once more while a silent failure is being detected (its tunnel metric
-        # changes within one evaluation period), so alternation is what must hold
+        # changes within one evaluation period): a flap's second UP or DOWN must change nothing, the
+        # changes of state are what is judged
+        changes = [r for i, r in enumerate(applied) if i == 0 or applied[i - 1]["state"] != r["state"]]
+        repeats = [r for r in applied if r not in changes]
+        assert all(r["action"].startswith(("none", "VPC prefixes stay")) for r in repeats), records
+        states = [r["state"] for r in changes]
         assert states[:1] == ["DOWN"] and states[-1:] == ["UP"], records
-        assert all(a != b for a, b in zip(states, states[1:])), records
         assert states.count("DOWN") >= 2 * runs, records
         assert len({r["tunnel_outside_ip"] for r in records}) == 1
         if site == "site-static":
-            assert {r["action"] for r in applied if r["state"] == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
-            assert {r["action"] for r in applied if r["state"] == "UP"} == {"VPC prefixes back on tunnel1"}, records
+            assert {r["action"] for r in changes if r["state"] == "DOWN"} == {"VPC prefixes moved to tunnel2"}, records
+            assert {r["action"] for r in changes if r["state"] == "UP"} == {"VPC prefixes back on tunnel1"}, records
 
 
 def check_verify_reports(reports: Path) -> None:
@@ -245,7 +248,7 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
     url = lab_env["url"]
 
     first = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
-    assert first.rc == 0, first.output + rulebook_log(lab_env["state_dir"])
+    assert first.rc == 0, first.failures + first.output + rulebook_log(lab_env["state_dir"])
     assert first.changed["localhost"] > 0 and first.changed["site-bgp"] > 0
     assert healthy(url)
 
@@ -282,7 +285,7 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
         monkeypatch.delenv(name)
     # the second run finds everything in place, the rulebook (issue 8's on-prem chain) still running
     again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
-    assert again.rc == 0, again.output + rulebook_log(lab_env["state_dir"])
+    assert again.rc == 0, again.failures + again.output + rulebook_log(lab_env["state_dir"])
     assert again.total_changed == 0, changed_tasks(again.output)
     if dataplane:
         second = check_failover(reports, onprem=onprem)
@@ -299,7 +302,7 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
         check_verify_names_what_breaks(url, reports, lab_env["state_dir"])
 
     down = run_playbook(ROOT / "playbooks" / "lab_down.yml", url, inventory=INVENTORY)
-    assert down.rc == 0, down.output
+    assert down.rc == 0, down.failures + down.output
     assert down.changed["localhost"] == 1
     assert not healthy(url)
     assert our_namespaces() == []

@@ -86,7 +86,7 @@ def lab_env(tmp_path_factory):
     try:
         t0 = time.monotonic()
         run = run_playbook(ROOT / "playbooks" / "provision.yml", server.url, inventory=inventory, timeout=300)
-        assert run.rc == 0, run.output
+        assert run.rc == 0, run.failures + run.output
         times["provision"] = time.monotonic() - t0
         t1 = time.monotonic()
         lab_cli("up", "--api", server.url, "--interval", "0.5")
@@ -143,7 +143,7 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
     env = lab_env
     t0 = time.monotonic()
     first = configure(env)
-    assert first.rc == 0, first.output
+    assert first.rc == 0, first.failures + first.output
     configure_s = time.monotonic() - t0
     assert first.changed["site-bgp"] > 0 and first.changed["site-static"] > 0
     # PSKs never printed
@@ -189,7 +189,7 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
 
     t2 = time.monotonic()
     again = configure(env)
-    assert again.rc == 0, again.output
+    assert again.rc == 0, again.failures + again.output
     assert again.changed == {"site-bgp": 0, "site-static": 0}, changed_tasks(again.output)
     rerun_s = time.monotonic() - t2
 
@@ -281,7 +281,7 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
     t0 = time.monotonic()
     mod = run_playbook("strongswan_modify/main.yml", env["url"],
                        extra_vars={"vpn_connection_id": vpn, "outside_ip": peer, "psk": psk})
-    assert mod.rc == 0, mod.output
+    assert mod.rc == 0, mod.failures + mod.output
     assert psk not in mod.output
 
     # the AWS edge follows: its tunnel 1 is re-keyed and the device's old proposal no longer fits
@@ -293,7 +293,7 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
 
     t1 = time.monotonic()
     run = configure(env)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     assert psk not in run.output
     tasks = changed_tasks(run.output)
     assert any("Load the strongSwan configuration" in t for t in tasks), tasks
@@ -324,7 +324,7 @@ def test_tunnel_option_change_followed_by_both_ends(lab_env, record_property):
     assert pid_file.read_text().strip() == charon_pid
 
     again = configure(env)
-    assert again.rc == 0, again.output
+    assert again.rc == 0, again.failures + again.output
     assert again.changed == {"site-bgp": 0, "site-static": 0}, changed_tasks(again.output)
 
     record_property("modify_tunnel1_up_s", round(back_s, 1))
@@ -390,7 +390,7 @@ def test_rotate_keys_in_lockstep(lab_env, tmp_path):
     assert lockstep_checks.keys(telemetry(env["url"])) == before
 
     run = lockstep_checks.day2(env, "rotate_keys.yml", reports)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     after = lockstep_checks.keys(telemetry(env["url"]))
     assert set(after) == set(before) and all(after[ip] != before[ip] for ip in before), "every key changed"
     for site in SITES:
@@ -412,7 +412,7 @@ def test_change_tunnel_options_in_lockstep(lab_env, tmp_path):
                        limit="site-bgp", extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
                                                      "lockstep_reports_dir": str(reports),
                                                      "sitevpn_tunnel_options": lockstep_checks.NEW_OPTIONS})
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     bgp_vpn = [c for c in telemetry(env["url"]) if c["customer_gateway_ip"] == SITES["site-bgp"][0]]
     for t in bgp_vpn[0]["tunnels"]:
         assert t.get("phase1_dh_group_numbers") == [20] and t.get("phase2_dh_group_numbers") == [20], t
@@ -443,7 +443,7 @@ def test_tunnel_maintenance_in_lockstep(lab_env, tmp_path):
     run = run_playbook(ROOT / "playbooks" / "tunnel_maintenance.yml", env["url"], inventory=env["inventory"], timeout=900,
                        limit="site-bgp", extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
                                                      "lockstep_reports_dir": str(reports)})
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     after = {t["outside_ip"]: t["replacements"] for c in telemetry(env["url"]) for t in c["tunnels"]}
     assert {ip: after[ip] - before[ip] for ip in ips} == {ips[0]: 1, ips[1]: 1}, (before, after)
     ec2 = lab.client("ec2")
@@ -485,7 +485,7 @@ def test_drift_names_a_device_and_an_aws_change(lab_env, tmp_path):
         run = run_playbook(ROOT / "playbooks" / "drift.yml", env["url"], inventory=env["inventory"], limit="site-bgp",
                            timeout=300, extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
                                                     "drift_reports_dir": str(reports), "sitevpn_tunnel_options": desired})
-        assert run.rc == 0, run.output
+        assert run.rc == 0, run.failures + run.output
         return json.loads((reports / "site-bgp" / "drift.json").read_text())
 
     def modify(seconds):
@@ -558,14 +558,14 @@ def test_teardown_removes_the_device_configuration(lab_env, record_property):
 
     t0 = time.monotonic()
     check = teardown_devices(env, check=True)
-    assert check.rc == 0, check.output
+    assert check.rc == 0, check.failures + check.output
     check_s = time.monotonic() - t0
     assert check.changed["site-bgp"] > 0 and check.changed["site-static"] > 0, check.output
     assert device_leftovers(devices) == before and all(alive(p) for p in pids)
 
     t1 = time.monotonic()
     down = teardown_devices(env)
-    assert down.rc == 0, down.output
+    assert down.rc == 0, down.failures + down.output
     down_s = time.monotonic() - t1
     assert device_leftovers(devices) == {}, down.output
     assert [p for p in pids if alive(p)] == []
@@ -575,7 +575,7 @@ def test_teardown_removes_the_device_configuration(lab_env, record_property):
 
     t2 = time.monotonic()
     again = teardown_devices(env)
-    assert again.rc == 0, again.output
+    assert again.rc == 0, again.failures + again.output
     assert again.total_changed == 0, changed_tasks(again.output)
     again_s = time.monotonic() - t2
     for k, v in {"teardown_devices_check": check_s, "teardown_devices": down_s, "teardown_devices_again": again_s}.items():

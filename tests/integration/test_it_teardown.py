@@ -60,7 +60,7 @@ def test_teardown_removes_only_the_collections_resources(lab, tmp_path, record_p
     # one site built (the test's time goes to module runs); the teardown still covers both
     for playbook in ("provision.yml", "monitoring.yml"):
         built = play(lab, playbook, limit="site-bgp")
-        assert built.rc == 0, built.output
+        assert built.rc == 0, built.failures + built.output
     # Lambda makes the function's log group on its first run (whenever an alarm here invokes it)
     if "log_groups" not in collection_leftovers(lab):
         lab.client("logs").create_log_group(logGroupName="/aws/lambda/sitevpn-vpn-failover")
@@ -97,14 +97,14 @@ def test_teardown_removes_only_the_collections_resources(lab, tmp_path, record_p
 
     # Check mode: reports the deletions, deletes nothing.
     check = play(lab, "teardown.yml", check=True)
-    assert check.rc == 0, check.output
+    assert check.rc == 0, check.failures + check.output
     assert check.changed["site-bgp"] > 0 and check.changed["site-static"] == 0, check.output
     assert playbook_writes(lab) == []
     assert collection_leftovers(lab) == before
 
     lab.clear_requests()
     down = play(lab, "teardown.yml")
-    assert down.rc == 0, down.output
+    assert down.rc == 0, down.failures + down.output
     assert collection_leftovers(lab) == {}
     record_property("teardown_writes", len(playbook_writes(lab)))
     assert ec2.describe_vpn_gateways(VpnGatewayIds=[own_vgw])["VpnGateways"][0]["State"] == "available"
@@ -118,7 +118,7 @@ def test_teardown_removes_only_the_collections_resources(lab, tmp_path, record_p
     # Idempotent: nothing left to do, nothing written (that gateway is not the collection's).
     lab.clear_requests()
     again = play(lab, "teardown.yml")
-    assert again.rc == 0, again.output
+    assert again.rc == 0, again.failures + again.output
     assert again.total_changed == 0, again.output
     assert playbook_writes(lab) == []
     assert ec2.describe_customer_gateways(CustomerGatewayIds=[same["CustomerGatewayId"]])["CustomerGateways"][0][

@@ -39,7 +39,7 @@ def test_report_names_the_pending_tunnel_and_replaces_nothing_unasked(lab, tmp_p
 
     lab.clear_requests()
     run = run_playbook(PLAYBOOK, lab.url, extra, inventory=INVENTORY, limit=SITE)
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     assert writes(lab) == [] and _replacements(lab) == before
     assert "Not asked for, so not done" in run.output
     rep = json.loads((tmp_path / SITE / "tunnel_maintenance.json").read_text())
@@ -62,6 +62,6 @@ def test_report_names_the_pending_tunnel_and_replaces_nothing_unasked(lab, tmp_p
     lab.clear_requests()
     checked = run_playbook(PLAYBOOK, lab.url, dict(extra, sitevpn_failover_test=True), inventory=INVENTORY,
                            limit=SITE, check=True)
-    assert checked.rc == 0, checked.output
+    assert checked.rc == 0, checked.failures + checked.output
     assert "check mode: tunnel_maintenance would touch live tunnels" in checked.output
     assert writes(lab) == [] and _replacements(lab) == before

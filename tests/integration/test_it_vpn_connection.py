@@ -104,7 +104,7 @@ def test_vpn_connection_survives_throttling(lab):
         statuses = {r["status"] for r in lab.requests()["requests"]}
     finally:
         lab.clear_faults()
-    assert run.rc == 0, run.output
+    assert run.rc == 0, run.failures + run.output
     assert 400 in statuses  # throttled calls happened, and were retried
     live = [c for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] != "deleted"]
     assert len(live) == 2

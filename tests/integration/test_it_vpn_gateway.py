@@ -22,7 +22,7 @@ def test_vpn_gateway_lifecycle(lab):
 
     def step(name, check=False):
         run = run_playbook("vpn_gateway/main.yml", lab.url, dict(args, step=name), check=check)
-        assert run.rc == 0, run.output
+        assert run.rc == 0, run.failures + run.output
         return run.total_changed
 
     lab.clear_requests()

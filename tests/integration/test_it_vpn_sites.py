@@ -42,12 +42,12 @@ def test_batched_sites_check_limit_isolation_and_rerun(lab, tmp_path):
         return run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory, **kw)
 
     run = provision(check=True, diff=True)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     assert writes(lab) == [] and all(run.changed[s] > 0 for s in ("site1", "site2", "site3"))
     assert "batch-site2" in run.output  # each host shows its own customer gateway's diff
 
     run = provision(limit="site1")
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     assert _ours(lab) == ["batch-site1"]
 
     # site2's name is taken by a gateway of another address: only site2 fails, with the reason
@@ -93,7 +93,7 @@ def test_provision_builds_every_sites_model_in_one_step(lab, tmp_path):
     ]))
     lab.clear_requests()
     run = run_playbook(playbook, lab.url, EXTRA, inventory=inventory)
-    assert run.rc == 0, run.output[-3000:]
+    assert run.rc == 0, run.failures + run.output[-3000:]
     assert "Build the model as a later stage would" in run.output
     # the later stage's include found the model: it neither read the connection again nor rebuilt it
     later = run.output.split("Build the model as a later stage would")[1]
