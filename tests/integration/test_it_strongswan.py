@@ -426,45 +426,39 @@ def test_change_tunnel_options_in_lockstep(lab_env, tmp_path):
 
 
 def test_tunnel_maintenance_in_lockstep(lab_env, tmp_path):
-    """playbooks/tunnel_maintenance.yml on both sites: maintenance announced on every tunnel through the
-    lab's control API; each replaced (ReplaceVpnTunnel with ApplyPendingMaintenance restarts that tunnel's
-    AWS end), the backup first, each drained first; all UP again, BGP Established, at most one ping lost
-    per direction on the BGP site, at most 1 s on the static one."""
+    """playbooks/tunnel_maintenance.yml on the BGP site: maintenance announced on both tunnels through the
+    lab's control API; both replaced (ReplaceVpnTunnel with ApplyPendingMaintenance restarts that tunnel's
+    AWS end), the backup first, each drained first; both UP again, BGP Established, at most one ping lost
+    per direction."""
     from lab.api.testing import LabAPI
 
     env, reports = lab_env, tmp_path / "reports"
     lab = LabAPI(env["url"])
-    sites = lab_cli("status")["sites"]
-    ips = lockstep_checks.tunnel_ips({name: sites[name]["device"] for name in SITES})
-    vpns = {site: [c["vpn_connection_id"] for c in telemetry(env["url"]) if c["customer_gateway_ip"] == SITES[site][0]]
-            for site in SITES}
-    assert all(len(v) == 1 for v in vpns.values()), vpns
-    for site in SITES:
-        for ip in ips[site]:
-            lab.maintenance(ip, vpn_connection_id=vpns[site][0], pending="Endpoint upgrade",
-                            auto_applied_after="2031-05-01T02:00:00Z")
+    dev, _vgw, vpn = bgp_device(env)
+    ips = lockstep_checks.tunnel_ips({"site-bgp": dev})["site-bgp"]
+    for ip in ips:
+        lab.maintenance(ip, vpn_connection_id=vpn, pending="Endpoint upgrade", auto_applied_after="2031-05-01T02:00:00Z")
     before = {t["outside_ip"]: t["replacements"] for c in telemetry(env["url"]) for t in c["tunnels"]}
 
     run = run_playbook(ROOT / "playbooks" / "tunnel_maintenance.yml", env["url"], inventory=env["inventory"], timeout=900,
-                       extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]), "lockstep_reports_dir": str(reports)})
-    assert run.rc == 0, run.failures + run.output
+                       limit="site-bgp", extra_vars={"sitevpn_lab_state_dir": str(env["state_dir"]),
+                                                     "lockstep_reports_dir": str(reports)})
+    assert run.rc == 0, run.output
     after = {t["outside_ip"]: t["replacements"] for c in telemetry(env["url"]) for t in c["tunnels"]}
-    assert {ip: after[ip] - before[ip] for ip in before} == {ip: 1 for ip in before}, (before, after)
+    assert {ip: after[ip] - before[ip] for ip in ips} == {ips[0]: 1, ips[1]: 1}, (before, after)
     ec2 = lab.client("ec2")
-    for site in SITES:
-        vpn = vpns[site][0]
-        for ip in ips[site]:
-            details = ec2.get_vpn_tunnel_replacement_status(VpnConnectionId=vpn, VpnTunnelOutsideIpAddress=ip)["MaintenanceDetails"]
-            assert "PendingMaintenance" not in details and details.get("LastMaintenanceApplied"), details
-        telemetry_now = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]["VgwTelemetry"]
-        assert sorted(t["Status"] for t in telemetry_now) == ["UP", "UP"], telemetry_now
-        rep = lockstep_checks.check_report(reports, site, "tunnel_maintenance.json", ips[site], run.output,
-                                           lockstep_checks.keys(telemetry(env["url"])).values(),
-                                           steps=lockstep_checks.MAINTENANCE_STEPS, bgp_bound=1)
-        assert sorted(rep["pending"]) == sorted(ips[site]) and rep["report_only"] is False
-        assert [r["outside_ip"] for r in rep["replaced"]] == [ips[site][1], ips[site][0]], rep["replaced"]
-        print(f"\ntunnel_maintenance {site}: lost {rep['lost']} in {rep['ended'] - rep['started']:.0f}s")
-    assert bgp_established(sites["site-bgp"]["device"])
+    for ip in ips:
+        details = ec2.get_vpn_tunnel_replacement_status(VpnConnectionId=vpn, VpnTunnelOutsideIpAddress=ip)["MaintenanceDetails"]
+        assert "PendingMaintenance" not in details and details.get("LastMaintenanceApplied"), details
+    telemetry_now = ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]["VgwTelemetry"]
+    assert sorted(t["Status"] for t in telemetry_now) == ["UP", "UP"], telemetry_now
+    assert bgp_established(dev)
+    rep = lockstep_checks.check_report(reports, "site-bgp", "tunnel_maintenance.json", ips, run.output,
+                                       lockstep_checks.keys(telemetry(env["url"])).values(),
+                                       steps=lockstep_checks.MAINTENANCE_STEPS, bgp_bound=1)
+    assert sorted(rep["pending"]) == sorted(ips) and rep["report_only"] is False
+    assert [r["outside_ip"] for r in rep["replaced"]] == [ips[1], ips[0]], rep["replaced"]
+    print(f"\ntunnel_maintenance site-bgp: lost {rep['lost']} in {rep['ended'] - rep['started']:.0f}s")
 
 
 def test_drift_names_a_device_and_an_aws_change(lab_env, tmp_path):
