@@ -106,6 +106,9 @@ class ActionModule(ActionBase):
         return result
 
     def _batch(self, args, sites):
+        if not args.get("vpc_id") and not args.get("vpc_cidr"):
+            # refused before any call: the collection has no default VPC CIDR
+            raise VpnError("vpc_cidr is required without vpc_id (the CIDR of the VPC to create)")
         check_mode = bool(self._task.check_mode)
         prefix, tags = args.get("name_prefix") or "sitevpn", dict(args.get("tags") or {})
         session = _session(args)
@@ -158,8 +161,8 @@ class ActionModule(ActionBase):
         if args.get("vpc_id"):
             vpc = {"vpc_id": args["vpc_id"], "route_table_ids": list(args.get("route_table_ids") or []), "created": False, "candidates": []}
         else:
-            vpc = lab_vpc(client, hub_module, prefix, args.get("vpc_cidr") or "10.0.0.0/16", tags)
-            vpc["cidr"] = args.get("vpc_cidr") or "10.0.0.0/16"
+            vpc = lab_vpc(client, hub_module, prefix, args["vpc_cidr"], tags)
+            vpc["cidr"] = args["vpc_cidr"]
         vpc["name_prefix"] = prefix
         hubs, vgw = {}, {"changed": False, "vpn_gateway_id": None, "vpn_gateway": {}, "diff": {}}
         for key, (config, hosts) in sorted(groups.items()):

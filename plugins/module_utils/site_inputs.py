@@ -85,7 +85,7 @@ KNOWN_VARIABLES = frozenset(
     sitevpn_eda_escalation_playbook sitevpn_eda_queue_name sitevpn_eda_region sitevpn_eda_secret_key
     sitevpn_escalation_dir sitevpn_escalation_event sitevpn_escalation_old sitevpn_escalation_records
     sitevpn_event sitevpn_event_connection sitevpn_event_found sitevpn_event_hosts sitevpn_event_plan
-    sitevpn_event_site_known sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked sitevpn_hub
+    sitevpn_event_site_known sitevpn_event_vpc_prefixes sitevpn_example sitevpn_failover_test sitevpn_failover_test_skip_unasked sitevpn_hub
     sitevpn_lab sitevpn_lab_bin_dir sitevpn_lab_dataplane sitevpn_lab_probes sitevpn_lab_sites
     sitevpn_lab_eda_state sitevpn_lab_state_dir sitevpn_lan_probe sitevpn_lan_probe_target sitevpn_lock_dir sitevpn_lock_timeout
     sitevpn_local_address sitevpn_local_preference_primary sitevpn_maintenance_all

@@ -201,7 +201,7 @@ def validate_cidr(value, field="cidr", version=4, strict=True):
     ``strict`` refuses host bits (``10.0.0.1/24``) rather than silently masking them.
     """
     if not isinstance(value, str) or "/" not in value:
-        raise ValidationError(field, f"must be a CIDR block like 10.0.0.0/16, got {value!r}")
+        raise ValidationError(field, f"must be a CIDR block like 10.20.0.0/16, got {value!r}")
     try:
         net = ipaddress.ip_network(value.strip(), strict=strict)
     except ValueError as e:

@@ -74,9 +74,9 @@ options:
     description: An existing VPC; without it the lab VPC is found or created.
     type: str
   vpc_cidr:
-    description: The CIDR of the lab VPC it creates.
+    description:
+      - The CIDR of the VPC it creates when there is no O(vpc_id); required then (there is no default).
     type: str
-    default: 10.0.0.0/16
   route_table_ids:
     description: Route tables the VPN gateway propagates into, with O(vpc_id).
     type: list
@@ -195,7 +195,7 @@ def main():
             name_prefix=dict(type="str", default="sitevpn"),
             tags=dict(type="dict"),
             vpc_id=dict(type="str"),
-            vpc_cidr=dict(type="str", default="10.0.0.0/16"),
+            vpc_cidr=dict(type="str"),
             route_table_ids=dict(type="list", elements="str"),
             amazon_side_asn=dict(type="int", default=64512),
             quotas=dict(type="dict"),

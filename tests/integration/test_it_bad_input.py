@@ -69,7 +69,8 @@ def run_module_case(module, args, url):
 def run_role_case(hosts, url, tmp_path, strict=False):
     """playbooks/provision.yml on an inventory of these hosts: (failed, failure text)."""
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"sites": {"hosts": hosts}}))
+    # the VPC's CIDR is required (no default): a group var, so a case's host var still wins
+    inventory.write_text(yaml.safe_dump({"sites": {"hosts": hosts, "vars": {"sitevpn_vpc_cidr": "10.0.0.0/16"}}}))
     extra = {
         "sitevpn_aws_endpoint_url": url,
         "sitevpn_aws_region": "us-east-1",

@@ -23,7 +23,7 @@ def _inventory(tmp_path, count, first=0):
     return path
 
 
-EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
+EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_vpc_cidr": "10.0.0.0/16", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
          "sitevpn_name_prefix": "quota"}
 
 

@@ -12,7 +12,7 @@ import yaml
 from tests.integration.sitevpn_playbook import ROOT, run_playbook, writes
 
 PLAYBOOK = ROOT / "playbooks" / "provision.yml"
-EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
+EXTRA = {"sitevpn_aws_region": "us-east-1", "sitevpn_vpc_cidr": "10.0.0.0/16", "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
          "sitevpn_name_prefix": "batch", "sitevpn_aws_wait_timeout": 30}
 
 
