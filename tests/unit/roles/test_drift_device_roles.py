@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the sitevpn.aws collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The drift role's device readers through ansible-playbook, offline: ``cli_command`` is a stand-in
+(fake_collections/) that answers show commands with recorded outputs and refuses anything else."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+BIN = Path(sys.executable).parent
+FIXTURES = ROOT / "tests" / "unit" / "fixtures" / "drift"
+
+_SPEC = importlib.util.spec_from_file_location("device_cases", ROOT / "tests/unit/plugins/module_utils/device_cases.py")
+cases_mod = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(cases_mod)
+
+
+def _run(tmp_path, playbook, extra):
+    real = [p for p in sys.path if (Path(p) / "ansible_collections" / "sitevpn").exists()]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+               # the stand-in first: it shadows the real ansible.netcommon
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(HERE / "fake_collections")] + real))
+    extra = dict(extra, test_out=str(tmp_path / "out.json"), ansible_python_interpreter=sys.executable)
+    # -v: every result is shown, so a key read without no_log would be in the output
+    cmd = [str(BIN / "ansible-playbook"), "-v", "-i", "localhost,", "-c", "local", str(HERE / "playbooks" / playbook),
+           "-e", json.dumps(extra)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = tmp_path / "out.json"
+    return proc.returncode, proc.stdout + proc.stderr, json.loads(out.read_text()) if out.exists() else None
+
+
+def test_cisco_ios_reader_keeps_each_tunnels_state_without_keys(tmp_path):
+    from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import config_text
+    from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
+    from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
+
+    conn, site = cases_mod.cases()["bgp_nondefault_ikev1_ikev2"]
+    running = config_text(render_device_config(build_tunnel_plan(conn, site), "cisco_ios", cases_mod.OPTIONS["cisco_ios"]))
+    ikev1, ikev2 = cases_mod.BGP_IPS
+    # the recorded SAs are with documentation addresses: point one of them at the IKEv2 tunnel
+    sas = (FIXTURES / "ios_show_crypto_ikev2_sa_detailed.txt").read_text().replace("198.51.100.2/", f"{ikev2}/")
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "show_running-config.txt").write_text(running)
+    (outputs / "show_crypto_ikev2_sa_detailed.txt").write_text(sas)
+    tunnels = [{"outside_ip": ip} for ip in (ikev1, ikev2, "192.0.2.77")]
+    rc, output, device = _run(tmp_path, "drift_cisco_ios.yml", {"test_outputs_dir": str(outputs), "test_tunnels": tunnels})
+    assert rc == 0, output
+    # the IKEv1 tunnel has no IKEv2 SA: configured only; a tunnel the device does not have is left out
+    assert sorted(device) == sorted([ikev1, ikev2])
+    assert set(device[ikev1]) == {"configured"}
+    assert device[ikev1]["configured"]["phase1_encryption_algorithms"] == ["AES256"]
+    assert device[ikev2]["negotiated"] == {"ike_versions": "ikev2", "phase1_encryption_algorithms": "AES256-GCM-16",
+                                           "phase1_integrity_algorithms": "SHA2-384", "phase1_dh_group_numbers": 20}
+    assert device[ikev2]["configured"]["phase2_lifetime_seconds"] == 3000
+    for key in (t["PreSharedKey"] for t in conn["Options"]["TunnelOptions"]):
+        assert key not in output and key not in json.dumps(device)
