@@ -4,8 +4,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The documentation of the filters lives in drift_report.yml, drift_line.yml, swanctl_negotiated.yml,
-# swanctl_configured.yml, cisco_ios_negotiated.yml and cisco_ios_configured.yml; the comparison is
-# module_utils/drift.py's, the Cisco parsers module_utils/devices/cisco_ios_state.py's.
+# swanctl_configured.yml, cisco_ios_negotiated.yml, cisco_ios_configured.yml, junos_negotiated.yml and
+# junos_configured.yml; the comparison is module_utils/drift.py's, the device parsers
+# module_utils/devices/cisco_ios_state.py's and junos_state.py's.
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios_state import parse_ikev2_sa_detailed
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios_state import parse_running_crypto
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.junos_state import parse_ike_sa_detail
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.junos_state import parse_security_set
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import difference_text
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report as build_drift_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_conf
@@ -64,6 +67,18 @@ def cisco_ios_configured(text, remote):
     return parse_running_crypto(_text("cisco_ios_configured", text), remote)
 
 
+def junos_negotiated(text, remote=None):
+    """What the IKE SA with REMOTE (AWS's outside IP) negotiated, from ``show security ike security-associations detail``."""
+    return parse_ike_sa_detail(_text("junos_negotiated", text), remote)
+
+
+def junos_configured(text, remote):
+    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from ``show configuration security | display set``."""
+    if not remote:
+        raise AnsibleFilterError("junos_configured needs remote (the tunnel's AWS outside IP)")
+    return parse_security_set(_text("junos_configured", text), remote)
+
+
 def drift_line(difference):
     """One difference of a drift report in words."""
     if not isinstance(difference, dict):
@@ -80,4 +95,5 @@ class FilterModule:
     def filters(self):
         return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated,
                 "swanctl_configured": swanctl_configured, "cisco_ios_negotiated": cisco_ios_negotiated,
-                "cisco_ios_configured": cisco_ios_configured}
+                "cisco_ios_configured": cisco_ios_configured, "junos_negotiated": junos_negotiated,
+                "junos_configured": junos_configured}
