@@ -3,8 +3,9 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The drift role's device readers through ansible-playbook, offline: ``cli_command`` is a stand-in
-(fake_collections/) that answers show commands with recorded outputs and refuses anything else."""
+"""The drift role's device readers through ansible-playbook, offline: ``cli_command`` and
+``junos_command`` are stand-ins (fake_collections/) that answer show commands with recorded outputs
+and refuse anything else."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -25,7 +28,7 @@ cases_mod = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(cases_mod)
 
 
-def _run(tmp_path, playbook, extra):
+def _run(tmp_path, extra):
     real = [p for p in sys.path if (Path(p) / "ansible_collections" / "sitevpn").exists()]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
@@ -33,29 +36,42 @@ def _run(tmp_path, playbook, extra):
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(HERE / "fake_collections")] + real))
     extra = dict(extra, test_out=str(tmp_path / "out.json"), ansible_python_interpreter=sys.executable)
     # -v: every result is shown, so a key read without no_log would be in the output
-    cmd = [str(BIN / "ansible-playbook"), "-v", "-i", "localhost,", "-c", "local", str(HERE / "playbooks" / playbook),
+    cmd = [str(BIN / "ansible-playbook"), "-v", "-i", "localhost,", "-c", "local", str(HERE / "playbooks" / "drift_device.yml"),
            "-e", json.dumps(extra)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     out = tmp_path / "out.json"
     return proc.returncode, proc.stdout + proc.stderr, json.loads(out.read_text()) if out.exists() else None
 
 
-def test_cisco_ios_reader_keeps_each_tunnels_state_without_keys(tmp_path):
+# device type -> (recorded SAs, the SA command's file, the configuration command's file, the IKEv2 peer as recorded)
+READERS = {
+    "cisco_ios": ("ios_show_crypto_ikev2_sa_detailed.txt", "show_crypto_ikev2_sa_detailed", "show_running-config",
+                  "198.51.100.2/"),
+    "junos": ("junos_show_security_ike_sa_detail.txt", "show_security_ike_security-associations_detail",
+              "show_configuration_security_display_set", "IKE peer 198.51.100.2,"),
+}
+
+
+@pytest.mark.parametrize("device_type", sorted(READERS))
+def test_reader_keeps_each_tunnels_state_without_keys(tmp_path, device_type):
     from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import config_text
     from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
     from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 
+    recorded, sa_file, config_file, peer = READERS[device_type]
     conn, site = cases_mod.cases()["bgp_nondefault_ikev1_ikev2"]
-    running = config_text(render_device_config(build_tunnel_plan(conn, site), "cisco_ios", cases_mod.OPTIONS["cisco_ios"]))
+    config = config_text(render_device_config(build_tunnel_plan(conn, site), device_type, cases_mod.OPTIONS[device_type]))
     ikev1, ikev2 = cases_mod.BGP_IPS
     # the recorded SAs are with documentation addresses: point one of them at the IKEv2 tunnel
-    sas = (FIXTURES / "ios_show_crypto_ikev2_sa_detailed.txt").read_text().replace("198.51.100.2/", f"{ikev2}/")
+    sas = (FIXTURES / recorded).read_text().replace(peer, peer.replace("198.51.100.2", ikev2))
+    assert ikev2 in sas
     outputs = tmp_path / "outputs"
     outputs.mkdir()
-    (outputs / "show_running-config.txt").write_text(running)
-    (outputs / "show_crypto_ikev2_sa_detailed.txt").write_text(sas)
+    (outputs / f"{config_file}.txt").write_text(config)
+    (outputs / f"{sa_file}.txt").write_text(sas)
     tunnels = [{"outside_ip": ip} for ip in (ikev1, ikev2, "192.0.2.77")]
-    rc, output, device = _run(tmp_path, "drift_cisco_ios.yml", {"test_outputs_dir": str(outputs), "test_tunnels": tunnels})
+    rc, output, device = _run(tmp_path, {"test_outputs_dir": str(outputs), "test_tunnels": tunnels,
+                                         "test_device_type": device_type})
     assert rc == 0, output
     # the IKEv1 tunnel has no IKEv2 SA: configured only; a tunnel the device does not have is left out
     assert sorted(device) == sorted([ikev1, ikev2])
