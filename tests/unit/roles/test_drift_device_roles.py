@@ -3,9 +3,9 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The drift role's device readers through ansible-playbook, offline: ``cli_command`` and
-``junos_command`` are stand-ins (fake_collections/) that answer show commands with recorded outputs
-and refuse anything else."""
+"""The drift role's device readers through ansible-playbook, offline: ``cli_command``,
+``junos_command`` and ``fortios_configuration_fact`` are stand-ins (fake_collections/) that answer
+show commands (or selectors) with recorded outputs and refuse anything else."""
 
 from __future__ import annotations
 
@@ -82,3 +82,23 @@ def test_reader_keeps_each_tunnels_state_without_keys(tmp_path, device_type):
     assert device[ikev2]["configured"]["phase2_lifetime_seconds"] == 3000
     for key in (t["PreSharedKey"] for t in conn["Options"]["TunnelOptions"]):
         assert key not in output and key not in json.dumps(device)
+
+
+def test_fortios_reader_keeps_each_tunnels_configuration_without_keys(tmp_path):
+    recorded = json.loads((FIXTURES / "fortios_vpn_ipsec_interfaces.json").read_text())
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    for kind in ("phase1-interface", "phase2-interface"):
+        (outputs / f"vpn.ipsec_{kind}.json").write_text(json.dumps(recorded[kind]))
+    tunnels = [{"outside_ip": ip} for ip in ("198.51.100.1", "198.51.100.2", "192.0.2.77")]
+    rc, output, device = _run(tmp_path, {"test_outputs_dir": str(outputs), "test_tunnels": tunnels, "test_device_type": "fortios"})
+    assert rc == 0, output
+    assert sorted(device) == ["198.51.100.1", "198.51.100.2"]
+    assert device["198.51.100.1"] == {"configured": {
+        "phase1_encryption_algorithms": ["AES256"], "phase1_integrity_algorithms": ["SHA2-256"],
+        "phase1_dh_group_numbers": [14], "phase1_lifetime_seconds": 28800,
+        "phase2_encryption_algorithms": ["AES256"], "phase2_integrity_algorithms": ["SHA2-256"],
+        "phase2_dh_group_numbers": [14], "phase2_lifetime_seconds": 3600}}
+    assert device["198.51.100.2"]["configured"]["phase1_dh_group_numbers"] == [20, 14]
+    for secret in (p["psksecret"] for p in recorded["phase1-interface"]):
+        assert secret not in output and secret not in json.dumps(device)
