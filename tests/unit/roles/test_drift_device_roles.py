@@ -102,3 +102,16 @@ def test_fortios_reader_keeps_each_tunnels_configuration_without_keys(tmp_path):
     assert device["198.51.100.2"]["configured"]["phase1_dh_group_numbers"] == [20, 14]
     for secret in (p["psksecret"] for p in recorded["phase1-interface"]):
         assert secret not in output and secret not in json.dumps(device)
+
+
+def test_main_includes_a_reader_for_every_vendor_device_type():
+    import yaml
+
+    from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
+
+    tasks = yaml.safe_load((ROOT / "roles" / "drift" / "tasks" / "main.yml").read_text())
+    [include] = [t for t in tasks if "ansible.builtin.include_tasks" in t]
+    assert include["ansible.builtin.include_tasks"] == "device_{{ drift_device_type }}.yml"
+    assert "drift_device_type in " + str(list(PLATFORMS)) in include["when"]
+    for platform in PLATFORMS:
+        assert (ROOT / "roles" / "drift" / "tasks" / f"device_{platform}.yml").is_file(), platform
