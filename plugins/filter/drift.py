@@ -3,14 +3,20 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the filters lives in drift_report.yml, drift_line.yml, swanctl_negotiated.yml and
-# swanctl_configured.yml; the
-# comparison is module_utils/drift.py's.
+# The documentation of the filters lives in drift_report.yml, drift_line.yml, swanctl_negotiated.yml,
+# swanctl_configured.yml, cisco_ios_negotiated.yml, cisco_ios_configured.yml, junos_negotiated.yml,
+# junos_configured.yml and fortios_configured.yml; the comparison is module_utils/drift.py's, the device
+# parsers module_utils/devices/cisco_ios_state.py's, junos_state.py's and fortios_state.py's.
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios_state import parse_ikev2_sa_detailed
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios_state import parse_running_crypto
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.fortios_state import parse_ipsec_interfaces
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.junos_state import parse_ike_sa_detail
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.junos_state import parse_security_set
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import difference_text
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report as build_drift_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_conf
@@ -44,6 +50,47 @@ def swanctl_configured(text, name=None, remote=None):
     return parse_swanctl_conf(text, name, remote)
 
 
+def _text(name, text):
+    if text is not None and not isinstance(text, str):
+        raise AnsibleFilterError(f"{name} expects a string, got {type(text).__name__}")
+    return text
+
+
+def cisco_ios_negotiated(text, remote=None):
+    """What the IKEv2 SA with REMOTE (AWS's outside IP) negotiated, from ``show crypto ikev2 sa detailed``."""
+    return parse_ikev2_sa_detailed(_text("cisco_ios_negotiated", text), remote)
+
+
+def cisco_ios_configured(text, remote):
+    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from IOS-XE's running configuration."""
+    if not remote:
+        raise AnsibleFilterError("cisco_ios_configured needs remote (the tunnel's AWS outside IP)")
+    return parse_running_crypto(_text("cisco_ios_configured", text), remote)
+
+
+def junos_negotiated(text, remote=None):
+    """What the IKE SA with REMOTE (AWS's outside IP) negotiated, from ``show security ike security-associations detail``."""
+    return parse_ike_sa_detail(_text("junos_negotiated", text), remote)
+
+
+def junos_configured(text, remote):
+    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from ``show configuration security | display set``."""
+    if not remote:
+        raise AnsibleFilterError("junos_configured needs remote (the tunnel's AWS outside IP)")
+    return parse_security_set(_text("junos_configured", text), remote)
+
+
+def fortios_configured(phase1, phase2, remote):
+    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from FortiOS's phase1-interface
+    (PHASE1) and phase2-interface (PHASE2) objects."""
+    if not remote:
+        raise AnsibleFilterError("fortios_configured needs remote (the tunnel's AWS outside IP)")
+    for what, value in (("phase1", phase1), ("phase2", phase2)):
+        if value is not None and not (isinstance(value, list) and all(isinstance(o, dict) for o in value)):
+            raise AnsibleFilterError(f"fortios_configured expects {what} as a list of objects, got {type(value).__name__}")
+    return parse_ipsec_interfaces(phase1, phase2, remote)
+
+
 def drift_line(difference):
     """One difference of a drift report in words."""
     if not isinstance(difference, dict):
@@ -59,4 +106,6 @@ class FilterModule:
 
     def filters(self):
         return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated,
-                "swanctl_configured": swanctl_configured}
+                "swanctl_configured": swanctl_configured, "cisco_ios_negotiated": cisco_ios_negotiated,
+                "cisco_ios_configured": cisco_ios_configured, "junos_negotiated": junos_negotiated,
+                "junos_configured": junos_configured, "fortios_configured": fortios_configured}
