@@ -30,7 +30,6 @@ import socket
 import struct
 from pathlib import Path
 
-from .connections import values
 from .netns import LabError, run, spawn, wait_for
 from .state import State, kill_pid
 
@@ -117,6 +116,9 @@ def proposals(enc: list[str], integ: list[str], dh: list[int], *, ike: bool,
 # --- configuration text -----------------------------------------------------------------
 def option_proposals(o: dict, phase: int) -> list[str]:
     """The IKE (phase 1) or ESP (phase 2) proposals of one tunnel's snake_case AWS options."""
+    # imported here: connections needs moto, and strongswan alone is imported without it (role tests)
+    from .connections import values
+
     p = f"phase{phase}"
     return proposals(values(o[f"{p}_encryption_algorithms"]), values(o[f"{p}_integrity_algorithms"]),
                      values(o[f"{p}_dh_group_numbers"]), ike=phase == 1,
