@@ -37,6 +37,15 @@ from lab.dataplane.state import default_state_dir, locked
 DEFAULT_API = "http://127.0.0.1:4599"
 
 
+def _start_stop(sub, name: str):
+    """`NAME start` and `NAME stop` (dest NAME_cmd), both with --state-dir; returns the start parser."""
+    group = sub.add_parser(name).add_subparsers(dest=f"{name}_cmd", required=True)
+    start, stop = group.add_parser("start"), group.add_parser("stop")
+    for sp in (start, stop):
+        sp.add_argument("--state-dir", default=argparse.SUPPRESS)
+    return start
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="sitevpn-lab", description="sitevpn.aws lab data plane")
     p.add_argument("--state-dir", default=default_state_dir(),
@@ -50,24 +59,16 @@ def main(argv: list[str] | None = None) -> int:
             sp.add_argument("--interval", type=float, default=1.0, help="agent poll interval (s)")
             sp.add_argument("--wait", type=float, default=0,
                             help="wait up to this many seconds for every tunnel to be UP")
-    api = sub.add_parser("api").add_subparsers(dest="api_cmd", required=True)
-    ap_start = api.add_parser("start")
+    ap_start = _start_stop(sub, "api")
     ap_start.add_argument("--port", type=int, default=4599)
     ap_start.add_argument("--settings", default=None, help="initial lab settings, JSON or @FILE")
     ap_start.add_argument("--timeout", type=float, default=30.0)
-    ap_stop = api.add_parser("stop")
-    for sp in (ap_start, ap_stop):
-        sp.add_argument("--state-dir", default=argparse.SUPPRESS)
-    eda_cmd = sub.add_parser("eda").add_subparsers(dest="eda_cmd", required=True)
-    ep_start = eda_cmd.add_parser("start")
+    ep_start = _start_stop(sub, "eda")
     ep_start.add_argument("--api", default=DEFAULT_API)
     ep_start.add_argument("--inventory", required=True)
     ep_start.add_argument("--reports-dir", default=None)
     ep_start.add_argument("--host-vars", default="{}", help="more variables for the sites, JSON")
     ep_start.add_argument("--timeout", type=float, default=120.0)
-    ep_stop = eda_cmd.add_parser("stop")
-    for sp in (ep_start, ep_stop):
-        sp.add_argument("--state-dir", default=argparse.SUPPRESS)
     site = sub.add_parser("site").add_subparsers(dest="site_cmd", required=True)
     sa = site.add_parser("add")
     sa.add_argument("name")

@@ -35,6 +35,17 @@ _lock = threading.Lock()
 _installed = False
 
 
+def _wrap(cls, name: str, wrapper) -> None:
+    """Replace cls.name by wrapper(original): every lab patch keeps moto's method underneath."""
+    setattr(cls, name, wrapper(getattr(cls, name)))
+
+
+def _add_actions(response_cls, actions: dict) -> None:
+    # moto dispatches a request to the response method named after its action in snake_case
+    for name, func in actions.items():
+        setattr(response_cls, name, func)
+
+
 def _install_ec2_vpn() -> None:
     # What DescribeVpnConnections serialises, computed from the lab state on the object.
     VPNConnection.state = property(serialize.conn_state_get, serialize.conn_state_set)
@@ -52,50 +63,42 @@ def _install_ec2_vpn() -> None:
     CustomerGateway.certificate_arn = None
     CustomerGateway.device_name = None
     CustomerGateway.get_filter_value = gateways._wrap_filter_value(CustomerGateway.get_filter_value, gateways._CGW_FILTERS)
-    CustomerGatewayBackend.delete_customer_gateway = gateways._wrap_delete_customer_gateway(
-        CustomerGatewayBackend.delete_customer_gateway
-    )
-    CustomerGatewayBackend.describe_customer_gateways = gateways._wrap_describe_customer_gateways(
-        CustomerGatewayBackend.describe_customer_gateways
-    )
-    VpnGatewayBackend.create_vpn_gateway = gateways._wrap_create_vpn_gateway(VpnGatewayBackend.create_vpn_gateway)
-    VpnGatewayBackend.attach_vpn_gateway = gateways._wrap_attach_vpn_gateway(VpnGatewayBackend.attach_vpn_gateway)
-    VpnGatewayBackend.delete_vpn_gateway = gateways._wrap_delete_vpn_gateway(VpnGatewayBackend.delete_vpn_gateway)
+    _wrap(CustomerGatewayBackend, "delete_customer_gateway", gateways._wrap_delete_customer_gateway)
+    _wrap(CustomerGatewayBackend, "describe_customer_gateways", gateways._wrap_describe_customer_gateways)
+    _wrap(VpnGatewayBackend, "create_vpn_gateway", gateways._wrap_create_vpn_gateway)
+    _wrap(VpnGatewayBackend, "attach_vpn_gateway", gateways._wrap_attach_vpn_gateway)
+    _wrap(VpnGatewayBackend, "delete_vpn_gateway", gateways._wrap_delete_vpn_gateway)
 
     # transit gateway VPN attachments in their route tables, one association each (transit_gateways.py)
     TransitGatewayAttachment.association = property(transit_gateways.attachment_association)
     TGWTables = TransitGatewayRouteTableBackend
-    TGWTables.associate_transit_gateway_route_table = transit_gateways.wrap_associate(TGWTables.associate_transit_gateway_route_table)
-    TGWTables.disassociate_transit_gateway_route_table = transit_gateways.wrap_disassociate(TGWTables.disassociate_transit_gateway_route_table)
-    TGWTables.enable_transit_gateway_route_table_propagation = transit_gateways.wrap_enable_propagation(
-        TGWTables.enable_transit_gateway_route_table_propagation)
-    TGWTables.disable_transit_gateway_route_table_propagation = transit_gateways.wrap_disable_propagation(
-        TGWTables.disable_transit_gateway_route_table_propagation)
-    VPNConnectionBackend.delete_vpn_connection = transit_gateways.wrap_delete_vpn_connection(VPNConnectionBackend.delete_vpn_connection)
-    TransitGatewayBackend.delete_transit_gateway = transit_gateways.wrap_delete_transit_gateway(TransitGatewayBackend.delete_transit_gateway)
+    _wrap(TGWTables, "associate_transit_gateway_route_table", transit_gateways.wrap_associate)
+    _wrap(TGWTables, "disassociate_transit_gateway_route_table", transit_gateways.wrap_disassociate)
+    _wrap(TGWTables, "enable_transit_gateway_route_table_propagation", transit_gateways.wrap_enable_propagation)
+    _wrap(TGWTables, "disable_transit_gateway_route_table_propagation", transit_gateways.wrap_disable_propagation)
+    _wrap(VPNConnectionBackend, "delete_vpn_connection", transit_gateways.wrap_delete_vpn_connection)
+    _wrap(TransitGatewayBackend, "delete_transit_gateway", transit_gateways.wrap_delete_transit_gateway)
     # tags on concentrators: moto's CreateTags/DeleteTags know their IDs neither by prefix nor by backend
-    ec2_tag_responses.validate_resource_ids = concentrators.wrap_validate_resource_ids(ec2_tag_responses.validate_resource_ids)
-    EC2Backend.do_resources_exist = concentrators.wrap_do_resources_exist(EC2Backend.do_resources_exist)
+    _wrap(ec2_tag_responses, "validate_resource_ids", concentrators.wrap_validate_resource_ids)
+    _wrap(EC2Backend, "do_resources_exist", concentrators.wrap_do_resources_exist)
 
-    for name, func in urls.ACTIONS.items():
-        setattr(EC2Response, name, func)
+    _add_actions(EC2Response, urls.ACTIONS)
 
 
 def _install_cloudwatch() -> None:
     # alarms that evaluate and keep history (lab/api/cloudwatch/models.py says what changes)
-    CloudWatchBackend.put_metric_alarm = cloudwatch_models.wrap_put_metric_alarm(CloudWatchBackend.put_metric_alarm)
-    CloudWatchBackend.put_metric_data = cloudwatch_models.wrap_put_metric_data(CloudWatchBackend.put_metric_data)
-    CloudWatchBackend.set_alarm_state = cloudwatch_models.wrap_set_alarm_state(CloudWatchBackend.set_alarm_state)
+    _wrap(CloudWatchBackend, "put_metric_alarm", cloudwatch_models.wrap_put_metric_alarm)
+    _wrap(CloudWatchBackend, "put_metric_data", cloudwatch_models.wrap_put_metric_data)
+    _wrap(CloudWatchBackend, "set_alarm_state", cloudwatch_models.wrap_set_alarm_state)
 
-    for name, func in cloudwatch_urls.ACTIONS.items():
-        setattr(CloudWatchResponse, name, func)
+    _add_actions(CloudWatchResponse, cloudwatch_urls.ACTIONS)
 
 
 def _install_notify() -> None:
     # deliveries the lab records, and Lambda functions run in-process (lab/api/notify/models.py)
-    Topic.publish = notify_models.wrap_topic_publish(Topic.publish)
-    Subscription.publish = notify_models.wrap_subscription_publish(Subscription.publish)
-    Rule.send_to_targets = notify_models.wrap_rule_send_to_targets(Rule.send_to_targets)
+    _wrap(Topic, "publish", notify_models.wrap_topic_publish)
+    _wrap(Subscription, "publish", notify_models.wrap_subscription_publish)
+    _wrap(Rule, "send_to_targets", notify_models.wrap_rule_send_to_targets)
     LambdaFunction.invoke = notify_models.invoke
     LambdaFunction._invoke_lambda = notify_models.invoke_lambda
 

@@ -114,6 +114,17 @@ def proposals(enc: list[str], integ: list[str], dh: list[int], *, ike: bool,
 
 
 # --- configuration text -----------------------------------------------------------------
+def option_proposals(o: dict, phase: int) -> list[str]:
+    """The IKE (phase 1) or ESP (phase 2) proposals of one tunnel's snake_case AWS options."""
+    # imported here: connections needs moto, and strongswan alone is imported without it (role tests)
+    from .connections import values
+
+    p = f"phase{phase}"
+    return proposals(values(o[f"{p}_encryption_algorithms"]), values(o[f"{p}_integrity_algorithms"]),
+                     values(o[f"{p}_dh_group_numbers"]), ike=phase == 1,
+                     additional=o.get(f"{p}_additional_key_exchanges"))
+
+
 def render_strongswan_conf(box_dir: Path, *, retransmit_timeout: float = 4.0,
                            retransmit_tries: int = 5, retransmit_base: float = 1.8) -> str:
     """strongswan.conf for one crypto box. The retransmission settings are per daemon, which

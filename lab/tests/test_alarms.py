@@ -15,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from lab.tests.ec2_helpers import vgw_vpn_connection
+
 
 ACCOUNT = "123456789012"
 
@@ -105,11 +107,7 @@ def _state(cw, name) -> str:
 def _vpn(lab) -> tuple[str, list[str]]:
     lab.set_settings({"state_delay_s": 0})
     ec2 = lab.client("ec2")
-    cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65010)["CustomerGateway"]
-    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
-    vpn = ec2.create_vpn_connection(
-        Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw["VpnGatewayId"]
-    )["VpnConnection"]
+    vpn = vgw_vpn_connection(ec2, 10)
     vpn_id = vpn["VpnConnectionId"]
     described = lab.wait_for(
         lambda: [

@@ -57,12 +57,18 @@ def test_tgw_without_default_association_leaves_the_attachment_unassociated(ec2)
     assert ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table)["Associations"] == []
 
 
-def test_attachment_is_associated_with_one_route_table_at_a_time(ec2):
+def _attached_vpn_and_second_table(ec2, default_key: str) -> tuple:
+    """A TGW VPN attachment, the TGW's default table under default_key, and one more table."""
     tgw = _tgw(ec2)
-    default = tgw["Options"]["AssociationDefaultRouteTableId"]
+    default = tgw["Options"][default_key]
     other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw["TransitGatewayId"])["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
     att = _attachment(ec2, vpn["VpnConnectionId"])["TransitGatewayAttachmentId"]
+    return default, other, vpn, att
+
+
+def test_attachment_is_associated_with_one_route_table_at_a_time(ec2):
+    default, other, vpn, att = _attached_vpn_and_second_table(ec2, "AssociationDefaultRouteTableId")
     with pytest.raises(ClientError) as exc:
         ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att)
     assert error_code(exc) == "Resource.AlreadyAssociated"
@@ -75,11 +81,7 @@ def test_attachment_is_associated_with_one_route_table_at_a_time(ec2):
 
 
 def test_propagation_twice_to_one_table_refused_and_several_tables_allowed(ec2):
-    tgw = _tgw(ec2)
-    default = tgw["Options"]["PropagationDefaultRouteTableId"]
-    other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw["TransitGatewayId"])["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
-    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2), TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]
-    att = _attachment(ec2, vpn["VpnConnectionId"])["TransitGatewayAttachmentId"]
+    default, other, vpn, att = _attached_vpn_and_second_table(ec2, "PropagationDefaultRouteTableId")
     with pytest.raises(ClientError) as exc:
         ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=default, TransitGatewayAttachmentId=att)
     assert error_code(exc) == "TransitGatewayRouteTablePropagation.Duplicate"

@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """What the collection's AWS modules share: argument-spec pieces, the request of an ``*_info``
-module, and turning what the wrappers raise into the module's failure.
+module and its whole flow, and turning what the wrappers raise into the module's failure.
 
 The options' documentation stays in each module (their defaults and wording differ by resource);
 these helpers only keep the specs from being written out again.
@@ -17,6 +17,7 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
@@ -71,3 +72,13 @@ def failing_on_errors(module):
         module.fail_json(msg=e.message, **e.details)
     except AnsibleEC2Error as e:
         module.fail_json_aws_error(e)
+
+
+def run_info_module(ids_option: str, ids_key: str, describe, result_key: str, to_result, **options: Any) -> None:
+    """An ``*_info`` module's whole flow: IDs and filters -> one Describe* call -> ``to_result`` of
+    each item under ``result_key``. ``to_result`` takes the item and the module's params."""
+    module = AnsibleAWSModule(argument_spec=info_argument_spec(ids_option, **options), supports_check_mode=True)
+    client = module.client("ec2")
+    with failing_on_errors(module):
+        items = describe(client, **describe_request(module.params, ids_option, ids_key))
+    module.exit_json(changed=False, **{result_key: [to_result(item, module.params) for item in items]})

@@ -73,23 +73,15 @@ customer_gateways:
       sample: {"Name": "site-a"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import describe_request
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import info_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_info_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 
 
 def main():
-    argument_spec = info_argument_spec("customer_gateway_ids")
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ec2")
-
-    with failing_on_errors(module):
-        gateways = describe_customer_gateways(client, **describe_request(module.params, "customer_gateway_ids", "CustomerGatewayIds"))
-    module.exit_json(changed=False, customer_gateways=[snake_resource(g) for g in gateways])
+    run_info_module(
+        "customer_gateway_ids", "CustomerGatewayIds", describe_customer_gateways, "customer_gateways", lambda g, params: snake_resource(g)
+    )
 
 
 if __name__ == "__main__":

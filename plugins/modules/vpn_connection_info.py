@@ -95,27 +95,25 @@ vpn_connections:
       elements: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import describe_request
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import info_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_info_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 
 
-def main():
-    argument_spec = info_argument_spec("vpn_connection_ids", return_secrets=dict(type="bool", default=False))
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ec2")
+def _connection_result(connection, params):
+    merged = vpn_connection_result(connection, params["return_secrets"])
+    return dict(merged["vpn_connection"], tunnels=merged["tunnels"])
 
-    with failing_on_errors(module):
-        connections = describe_vpn_connections(client, **describe_request(module.params, "vpn_connection_ids", "VpnConnectionIds"))
-    result = []
-    for connection in connections:
-        merged = vpn_connection_result(connection, module.params["return_secrets"])
-        result.append(dict(merged["vpn_connection"], tunnels=merged["tunnels"]))
-    module.exit_json(changed=False, vpn_connections=result)
+
+def main():
+    run_info_module(
+        "vpn_connection_ids",
+        "VpnConnectionIds",
+        describe_vpn_connections,
+        "vpn_connections",
+        _connection_result,
+        return_secrets=dict(type="bool", default=False),
+    )
 
 
 if __name__ == "__main__":

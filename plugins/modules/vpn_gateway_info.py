@@ -74,22 +74,13 @@ vpn_gateways:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_vpn_gateways
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import describe_request
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import info_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_info_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 
 
 def main():
-    argument_spec = info_argument_spec("vpn_gateway_ids")
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ec2")
-
-    with failing_on_errors(module):
-        gateways = describe_vpn_gateways(client, **describe_request(module.params, "vpn_gateway_ids", "VpnGatewayIds"))
-    module.exit_json(changed=False, vpn_gateways=[snake_resource(g) for g in gateways])
+    run_info_module("vpn_gateway_ids", "VpnGatewayIds", describe_vpn_gateways, "vpn_gateways", lambda g, params: snake_resource(g))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +68,12 @@ def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, invent
 def writes(lab):
     """The write calls the lab logged since the last clear, as a list of action names."""
     return [r["action"] for r in lab.requests()["requests"] if r["write"]]
+
+
+def settled(lab, quiet=2.0):
+    """Wait until the Lambda's asynchronous invocations have stopped coming for quiet seconds."""
+    seen, since = len(lab.invocations()), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.2)
+        if len(lab.invocations()) != seen:
+            seen, since = len(lab.invocations()), time.monotonic()

@@ -9,20 +9,11 @@ from __future__ import annotations
 import json
 import time
 
-from sitevpn_playbook import ROOT, run_playbook
+from sitevpn_playbook import ROOT, run_playbook, settled
 
 INVENTORY = ROOT / "inventories" / "lab"
 PREFIX = "sitevpn-vpn-"
 ALARM = f"{PREFIX}site-static-tunnel1-down"
-
-
-def settled(lab, quiet=1.5):
-    """Wait until the Lambda's asynchronous invocations have stopped coming."""
-    seen, since = len(lab.invocations()), time.monotonic()
-    while time.monotonic() - since < quiet:
-        time.sleep(0.2)
-        if len(lab.invocations()) != seen:
-            seen, since = len(lab.invocations()), time.monotonic()
 
 
 def chain(lab, tmp_path, phase, since, conn, ip, extra=None):
@@ -49,7 +40,7 @@ def test_chain_down_and_restore_from_aws_records(lab, tmp_path, record_property)
     for ip in (ip1, ip2):
         lab.telemetry(ip, "UP")
     lab.wait_for(lambda: cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]["StateValue"] == "OK", timeout=30)
-    settled(lab)
+    settled(lab, quiet=1.5)
 
     # Nothing happens: every step times out with what is missing.
     since = time.time()
@@ -93,7 +84,7 @@ def test_chain_down_and_restore_from_aws_records(lab, tmp_path, record_property)
     assert 0 < up["alarm OK"]["seconds"] <= up["SNS notification (OK)"]["seconds"] <= up["Lambda recovery record"]["seconds"] < 30, up
     assert up["alarm OK"]["detail"].startswith(f"{ALARM}: ALARM -> OK at ")
     lab.set_settings({"time_factor": 1.0})
-    settled(lab)
+    settled(lab, quiet=1.5)
     record_property("down_to_alarm_s", alarm_s)
     record_property("down_to_sns_s", sns_s)
     record_property("down_to_lambda_s", lambda_s)

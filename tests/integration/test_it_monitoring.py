@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from sitevpn_playbook import ROOT, run_playbook, writes
+from sitevpn_playbook import ROOT, run_playbook, settled, writes
 
 INVENTORY = ROOT / "inventories" / "lab"
 PREFIX = "sitevpn-vpn-"
@@ -23,15 +23,6 @@ def play(lab, target, extra=None, check=False):
 
 def alarm_states(cloudwatch):
     return {a["AlarmName"]: a["StateValue"] for a in cloudwatch.describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]}
-
-
-def settled(lab, quiet=2.0):
-    """Wait until the Lambda's asynchronous invocations have stopped coming."""
-    seen, since = len(lab.invocations()), time.monotonic()
-    while time.monotonic() - since < quiet:
-        time.sleep(0.2)
-        if len(lab.invocations()) != seen:
-            seen, since = len(lab.invocations()), time.monotonic()
 
 
 def alarm_notifications(lab, alarm):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 
+from lab.tests.ec2_helpers import vgw_vpn_connection
 from sitevpn_playbook import run_playbook, writes
 
 
 def _vpn(lab):
     lab.set_settings({"state_delay_s": 0.0})
     ec2 = lab.client("ec2")
-    cgw = ec2.create_customer_gateway(Type="ipsec.1", IpAddress="203.0.113.50", BgpAsn=65050)["CustomerGateway"]
-    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
-    conn = ec2.create_vpn_connection(
-        Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw["VpnGatewayId"]
-    )["VpnConnection"]
+    conn = vgw_vpn_connection(ec2, 50)
     return conn["VpnConnectionId"], sorted(t["OutsideIpAddress"] for t in conn["Options"]["TunnelOptions"])
 
 

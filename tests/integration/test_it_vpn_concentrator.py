@@ -10,6 +10,16 @@ def concentrators(ec2):
     return [c for c in ec2.describe_vpn_concentrators()["VpnConcentrators"] if c["State"] != "deleted"]
 
 
+def _changes_once(lab, step, name, expected_writes):
+    """Check mode reports the change and writes nothing; the real run then makes exactly expected_writes."""
+    lab.clear_requests()
+    run = step(name, check=True)
+    assert run.rc == 0 and run.total_changed == 1 and writes(lab) == [], run.output
+    run = step(name)
+    assert run.rc == 0 and run.total_changed == 1, run.output
+    assert writes(lab) == expected_writes
+
+
 def test_vpn_concentrator_lifecycle(lab):
     ec2 = lab.client("ec2")
     lab.set_settings({"state_delay_s": 0.2})
@@ -36,12 +46,7 @@ def test_vpn_concentrator_lifecycle(lab):
     assert run.rc == 0 and run.total_changed == 0, run.output
     assert writes(lab) == []
 
-    lab.clear_requests()
-    run = step("retag", check=True)
-    assert run.rc == 0 and run.total_changed == 1 and writes(lab) == [], run.output
-    run = step("retag")
-    assert run.rc == 0 and run.total_changed == 1, run.output
-    assert writes(lab) == ["CreateTags"]
+    _changes_once(lab, step, "retag", ["CreateTags"])
     assert {t["Key"]: t["Value"] for t in concentrators(ec2)[0]["Tags"]} == {"Name": "conc-it", "Env": "prod"}
 
     other = ec2.create_transit_gateway(Description="other")["TransitGateway"]["TransitGatewayId"]
@@ -50,10 +55,6 @@ def test_vpn_concentrator_lifecycle(lab):
     assert run.rc != 0 and "cannot move" in run.output, run.output
     assert writes(lab) == []
 
-    lab.clear_requests()
-    run = step("delete", check=True)
-    assert run.rc == 0 and run.total_changed == 1 and writes(lab) == [], run.output
-    run = step("delete")
-    assert run.rc == 0 and run.total_changed == 1, run.output
-    assert writes(lab) == ["DeleteVpnConcentrator"] and concentrators(ec2) == []
+    _changes_once(lab, step, "delete", ["DeleteVpnConcentrator"])
+    assert concentrators(ec2) == []
     assert step("delete").total_changed == 0

@@ -14,6 +14,14 @@ from moto.ec2.utils import generic_filter
 from lab.api.ec2_vpn import quotas, rules
 from lab.api.ec2_vpn.common import LOCK
 
+
+def _marked(wrapper, original):
+    """wrapper, marked as the lab's patch over moto's original (the canary tests check the mark)."""
+    wrapper.lab_patched = True
+    wrapper.lab_original = original
+    return wrapper
+
+
 # --------------------------------------------------------------------------- customer gateways
 
 
@@ -52,9 +60,7 @@ def _wrap_delete_customer_gateway(original):
                     )
             return original(self, customer_gateway_id)
 
-    delete_customer_gateway.lab_patched = True
-    delete_customer_gateway.lab_original = original
-    return delete_customer_gateway
+    return _marked(delete_customer_gateway, original)
 
 
 # Virtual private gateways: AmazonSideAsn default and range, one VPC at a time.
@@ -65,9 +71,7 @@ def _wrap_create_vpn_gateway(original):
         asn = rules.check_amazon_side_asn(amazon_side_asn)
         return original(self, gateway_type or "ipsec.1", asn, availability_zone, tags)
 
-    create_vpn_gateway.lab_patched = True
-    create_vpn_gateway.lab_original = original
-    return create_vpn_gateway
+    return _marked(create_vpn_gateway, original)
 
 
 def _attached_vpcs(vgw) -> list[str]:
@@ -93,9 +97,7 @@ def _wrap_attach_vpn_gateway(original):
                     )
             return original(self, vpn_gateway_id, vpc_id)
 
-    attach_vpn_gateway.lab_patched = True
-    attach_vpn_gateway.lab_original = original
-    return attach_vpn_gateway
+    return _marked(attach_vpn_gateway, original)
 
 
 def _wrap_delete_vpn_gateway(original):
@@ -110,9 +112,7 @@ def _wrap_delete_vpn_gateway(original):
                 )
             return original(self, vpn_gateway_id)
 
-    delete_vpn_gateway.lab_patched = True
-    delete_vpn_gateway.lab_original = original
-    return delete_vpn_gateway
+    return _marked(delete_vpn_gateway, original)
 
 
 # Route tables: PropagatingVgws and routes propagated from the VGW's connections.
@@ -188,9 +188,7 @@ def _wrap_filter_value(original, table):
             return getter(self)
         return original(self, filter_name, method_name)
 
-    get_filter_value.lab_patched = True
-    get_filter_value.lab_original = original
-    return get_filter_value
+    return _marked(get_filter_value, original)
 
 
 def _wrap_describe_customer_gateways(original):
@@ -203,6 +201,4 @@ def _wrap_describe_customer_gateways(original):
             )
         return generic_filter(filters, found)
 
-    describe_customer_gateways.lab_patched = True
-    describe_customer_gateways.lab_original = original
-    return describe_customer_gateways
+    return _marked(describe_customer_gateways, original)

@@ -21,9 +21,10 @@ ENCRYPTION = ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16")
 INTEGRITY = ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512")
 PHASE1_DH = (2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35)
 PHASE2_DH = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35, 36, 37)
-# What AWS negotiates when a DH list is unset (the ML-KEM groups are opt-in).
-PHASE1_DH_DEFAULT = (2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
-PHASE2_DH_DEFAULT = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+ML_KEM = (35, 36, 37)
+# What AWS negotiates when a DH list is unset: every allowed group but the opt-in ML-KEM ones.
+PHASE1_DH_DEFAULT = tuple(g for g in PHASE1_DH if g not in ML_KEM)
+PHASE2_DH_DEFAULT = tuple(g for g in PHASE2_DH if g not in ML_KEM)
 KEY_EXCHANGE_METHODS = PHASE2_DH
 IKE_VERSIONS = ("ikev1", "ikev2")
 

@@ -107,6 +107,11 @@ def detach(backend, attachment_id: str) -> None:
     attachment.state = "deleted"
 
 
+def _propagates(table, attachment_id: str) -> bool:
+    """Does this TGW route table learn the attachment's routes?"""
+    return any(p.transitGatewayAttachmentId == attachment_id for p in table.route_table_propagation)
+
+
 def attachment_association(self):
     """TransitGatewayAttachment.association, from the route tables (where AWS keeps it)."""
     table = associated_table(self.ec2_backend, self.id) if self.state == "available" else None
@@ -148,7 +153,7 @@ def wrap_enable_propagation(original):
     def enable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
         with LOCK:
             attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            if any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation):
+            if _propagates(table, attachment.id):
                 raise EC2ClientError("TransitGatewayRouteTablePropagation.Duplicate",
                                      f"Propagation of {attachment.id} to route table {table.id} is already enabled.")
             return original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
@@ -161,14 +166,14 @@ def wrap_disable_propagation(original):
     def disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
         with LOCK:
             attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            if not any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation):
+            if not _propagates(table, attachment.id):
                 raise EC2ClientError("InvalidRouteTablePropagation.NotFound",
                                      f"Propagation of {attachment.id} to route table {table.id} is not enabled.")
             # moto keeps one propagation per attachment; AWS one per table: keep moto's record if others remain
             record = self.transit_gateway_propagations.get(attachment.id)
             result = original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
             others = [t for t in self.transit_gateways_route_tables.values()
-                      if any(p.transitGatewayAttachmentId == attachment.id for p in t.route_table_propagation)]
+                      if _propagates(t, attachment.id)]
             if others and record is not None:
                 self.transit_gateway_propagations[attachment.id] = record
                 record.state = "enabled"
@@ -195,5 +200,5 @@ def attachment_propagations(backend, attachment_id: str) -> list[dict]:
     return [
         {"TransitGatewayRouteTableId": table.id, "State": "enabled"}
         for table in backend.transit_gateways_route_tables.values()
-        if any(p.transitGatewayAttachmentId == attachment.id for p in table.route_table_propagation)
+        if _propagates(table, attachment.id)
     ]

@@ -11,22 +11,18 @@ from lab.tests.vpn_contract.helpers import create
 
 
 def test_customer_gateway_extended_fields_and_idempotent_create(ec2):
-    made = ec2.create_customer_gateway(
-        Type="ipsec.1",
-        IpAddress="203.0.113.20",
-        BgpAsnExtended=4200000001,
-        DeviceName="edge-1",
-        CertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
-    )["CustomerGateway"]
+    request = {
+        "Type": "ipsec.1",
+        "IpAddress": "203.0.113.20",
+        "BgpAsnExtended": 4200000001,
+        "DeviceName": "edge-1",
+        "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    }
+    made = ec2.create_customer_gateway(**request)["CustomerGateway"]
     assert made["BgpAsnExtended"] == "4200000001"
     assert "BgpAsn" not in made
-    again = ec2.create_customer_gateway(
-        Type="ipsec.1",
-        IpAddress="203.0.113.20",
-        BgpAsnExtended=4200000001,
-        DeviceName="edge-1",
-        CertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
-    )["CustomerGateway"]
+    # the same request again returns the same gateway
+    again = ec2.create_customer_gateway(**request)["CustomerGateway"]
     assert again["CustomerGatewayId"] == made["CustomerGatewayId"]
     other = ec2.create_customer_gateway(
         Type="ipsec.1", IpAddress="203.0.113.20", BgpAsnExtended=4200000001, DeviceName="edge-2"

@@ -41,13 +41,6 @@ def test_parse_vpn_config_is_the_module_utils_parser():
     assert pvc.parse_vpn_config(xml) == parse_customer_gateway_configuration(xml)
 
 
-@pytest.mark.parametrize("bad,words", [("<x", "not well-formed"), (None, "expects the CustomerGatewayConfiguration"), (["<a/>"], "expects")])
-def test_parse_vpn_config_errors(bad, words):
-    with pytest.raises(AnsibleFilterError) as e:
-        pvc.parse_vpn_config(bad)
-    assert words in str(e.value)
-
-
 def test_vpn_tunnels_and_plan_wrap_module_utils():
     conn = _describe("vpn-ba2e34a8")["VpnConnections"][0]
     site = {"site_prefixes": ["10.10.0.0/16"]}
@@ -60,17 +53,20 @@ def test_vpn_tunnels_and_plan_wrap_module_utils():
 
 
 @pytest.mark.parametrize(
-    "value,words",
+    "filter_,value,words",
     [
-        ("vpn-1", "expects a VPN connection"),
-        ([], "got a list of 0"),
-        ({"VpnConnections": []}, "got a list of 0"),
-        ({"CustomerGatewayConfiguration": "<broken"}, "not well-formed"),
+        (pvc.parse_vpn_config, "<x", "not well-formed"),
+        (pvc.parse_vpn_config, None, "expects the CustomerGatewayConfiguration"),
+        (pvc.parse_vpn_config, ["<a/>"], "expects"),
+        (tpf.vpn_tunnels, "vpn-1", "expects a VPN connection"),
+        (tpf.vpn_tunnels, [], "got a list of 0"),
+        (tpf.vpn_tunnels, {"VpnConnections": []}, "got a list of 0"),
+        (tpf.vpn_tunnels, {"CustomerGatewayConfiguration": "<broken"}, "not well-formed"),
     ],
 )
-def test_vpn_tunnels_errors(value, words):
+def test_filter_errors(filter_, value, words):
     with pytest.raises(AnsibleFilterError) as e:
-        tpf.vpn_tunnels(value)
+        filter_(value)
     assert words in str(e.value)
 
 
