@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # signing names that differ from the service name people count by (IAM action prefix)
 SERVICE_ALIASES = {"monitoring": "cloudwatch"}
-READ_PREFIXES = ("Describe", "Get", "List")
+READ_PREFIXES = ("Describe", "Get", "List", "Search")  # SearchTransitGatewayRoutes reads
 MAX_LOG = 100_000
 
 FAULT_KEYS = ("throttle_rate", "error_rate", "latency_ms")

@@ -263,3 +263,31 @@ def test_active_tunnel_status_is_the_first_proposal(ec2):
     with pytest.raises(ClientError) as exc:
         ec2.get_active_vpn_tunnel_status(VpnConnectionId=vpn["VpnConnectionId"], VpnTunnelOutsideIpAddress="192.0.2.1")
     assert error_code(exc) == "InvalidParameterValue"
+
+
+# --------------------------------------------------------------------------- reads of a transit gateway's tables
+
+
+def test_route_tables_found_by_their_tags(ec2):
+    tgw = _tgw(ec2)["TransitGatewayId"]
+    spec = [{"ResourceType": "transit-gateway-route-table", "Tags": [{"Key": "Name", "Value": "sites"}]}]
+    named = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw, TagSpecifications=spec)["TransitGatewayRouteTable"]
+
+    def ids(*filters):
+        found = ec2.describe_transit_gateway_route_tables(Filters=list(filters))["TransitGatewayRouteTables"]
+        return sorted(t["TransitGatewayRouteTableId"] for t in found)
+
+    tgw_filter = {"Name": "transit-gateway-id", "Values": [tgw]}
+    assert len(ids(tgw_filter)) == 2  # the default table and the named one
+    assert ids(tgw_filter, {"Name": "tag:Name", "Values": ["sites"]}) == [named["TransitGatewayRouteTableId"]]
+    assert ids({"Name": "tag:Name", "Values": ["other"]}) == []
+    assert ids({"Name": "tag-key", "Values": ["Name"]}) == [named["TransitGatewayRouteTableId"]]
+
+
+def test_search_transit_gateway_routes_is_a_read(lab, ec2):
+    tgw = _tgw(ec2)
+    table = tgw["Options"]["AssociationDefaultRouteTableId"]
+    lab.clear_requests()
+    ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table, Filters=[{"Name": "type", "Values": ["static"]}])
+    log = lab.requests()
+    assert log["counts"] == {"ec2:SearchTransitGatewayRoutes": 1} and log["writes"] == 0, log

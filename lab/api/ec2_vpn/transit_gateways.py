@@ -202,3 +202,20 @@ def attachment_propagations(backend, attachment_id: str) -> list[dict]:
         for table in backend.transit_gateways_route_tables.values()
         if _propagates(table, attachment.id)
     ]
+
+
+def wrap_describe_route_tables(original):
+    """moto filters route tables by their attributes only and drops ``tag:<key>``, ``tag-key`` and
+    ``tag-value``; AWS filters on tags too (a table found by its Name tag)."""
+    def describe(self, transit_gateway_route_table_ids=None, filters=None):
+        filters = dict(filters or {})
+        tagged = {k: v for k, v in filters.items() if k.startswith("tag:") or k in ("tag-key", "tag-value")}
+        rest = {k: v for k, v in filters.items() if k not in tagged}
+        tables = original(self, transit_gateway_route_table_ids, rest or None)
+        return [t for t in tables if all(_tag_matches(t.get_filter_value(k), v) for k, v in tagged.items())]
+    return describe
+
+
+def _tag_matches(found, wanted) -> bool:
+    found = found if isinstance(found, list) else [found]
+    return any(f is not None and f in wanted for f in found)
