@@ -3,7 +3,7 @@
 Per tunnel outside IP a crypto box ``svl-e<N>`` (charon as AWS's endpoint: the tunnel's
 proposals, PSK, IKE versions, lifetimes, DPD timeout/action, startup action); per VPN gateway a
 router ``svl-g<V>`` (FRR with the Amazon-side ASN, hold 30 / keepalive 10, advertising the VPC
-CIDR; static routes for static connections) and a VPC host ``svl-h<V>``.
+CIDR; kernel routes for static connections, tunnel 1 first) and a VPC host ``svl-h<V>``.
 
 :func:`reconcile` is idempotent: unchanged tunnels are left alone; a tunnel whose options
 changed gets its charon reloaded with the new configuration and its SA closed with a DELETE, so
@@ -21,7 +21,7 @@ from pathlib import Path
 from . import addressing as A
 from . import boxes, frr, strongswan
 from .connections import values
-from .netns import LabError, create_ns, delete_ns, ip_batch, sysctl, veth
+from .netns import IP, LabError, create_ns, delete_ns, ip_batch, run, sysctl, veth
 from .state import State
 
 
@@ -95,16 +95,34 @@ def vgw_frr_config(gw: str, asn: int, name: str, conns: list[dict]) -> str:
                       f" neighbor {peer} timers connect 2"]
     lines += [" address-family ipv4 unicast"]
     lines += [f"  network {cidr}" for cidr in vpc]
-    lines += [" exit-address-family", "exit", "!"]
+    lines += [" exit-address-family", "exit", "!", "end", ""]
+    return "\n".join(lines)
+
+
+def vgw_static_routes(conns: list[dict], tunnels: dict) -> list[str]:
+    """The kernel routes of the static connections on their VGW router: per tunnel, metric = tunnel
+    number, so tunnel 1 is used while its link is up (``ignore_routes_with_linkdown``: a tunnel whose
+    CHILD_SA is gone has its veth down, updown.sh) and tunnel 2 at once when it is not - as AWS sends on
+    an UP tunnel. Kernel routes rather than FRR static routes: zebra, with its kernel nexthop objects,
+    lost both routes for many seconds when a tunnel's link flapped while it was busy."""
+    routes = []
     for c in conns:
         if not c["static"]:
             continue
         for i, t in enumerate(c["tunnels"], 1):
-            # distance 1 is written as FRR shows it (no number), or frr-reload sees a change
-            dist = f" {i}" if i > 1 else ""
-            lines += [f"ip route {r} {t['cgw_inside_ip']}{dist}" for r in c["routes"]]
-    lines += ["!", "end", ""]
-    return "\n".join(lines)
+            dev = A.vgw_tunnel_dev(tunnels[t["outside_ip"]]["n"])
+            routes += [f"{r} via {t['cgw_inside_ip']} dev {dev} onlink metric {i}" for r in c["routes"]]
+    return sorted(routes)
+
+
+def _apply_static_routes(grec: dict, routes: list[str]) -> None:
+    """Delete the routes no longer wanted (gone already with a removed box: no error), then replace
+    every wanted one each time (a rebuilt tunnel box took its routes with it)."""
+    gone = [f"route del {r}" for r in grec.get("static_routes", []) if r not in routes]
+    if gone:
+        run([IP, "-n", grec["ns"], "-force", "-batch", "-"], input="\n".join(gone) + "\n", check=False)
+    ip_batch(grec["ns"], [f"route replace {r}" for r in routes])
+    grec["static_routes"] = routes
 
 
 def _ensure_gateway(state: State, gw: str, conns: list[dict]) -> dict:
@@ -115,7 +133,8 @@ def _ensure_gateway(state: State, gw: str, conns: list[dict]) -> dict:
     vpc = conns[0]["vpc_cidrs"][0]
     router_ip, host_ip, plen = A.router_and_host(vpc)
     if create_ns(state, ns):
-        sysctl(ns, {"net.ipv4.ip_forward": 1})
+        sysctl(ns, {"net.ipv4.ip_forward": 1, "net.ipv4.conf.all.ignore_routes_with_linkdown": 1,
+                    "net.ipv4.conf.default.ignore_routes_with_linkdown": 1})
     create_ns(state, host)
     veth(ns, "vpc0", host, "eth0")
     ip_batch(ns, [f"addr replace {router_ip}/{plen} dev vpc0", "link set vpc0 up"])
@@ -216,6 +235,10 @@ def reconcile(state: State, conns: list[dict]) -> dict:
         elif frr.apply(name, conf_dir, config):
             changed["gateways"].append(gw)
         grec["asn"] = asn
+        routes = vgw_static_routes(gconns, e["tunnels"])
+        if routes != grec.get("static_routes") and gw not in changed["gateways"]:
+            changed["gateways"].append(gw)
+        _apply_static_routes(grec, routes)
     for gw in sorted(set(e["gateways"]) - set(by_gw)):
         _remove_gateway(state, gw)
         changed["gateways"].append(gw)

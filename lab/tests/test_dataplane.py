@@ -91,7 +91,10 @@ def test_vgw_frr_config_bgp_and_static():
     assert " neighbor 169.254.10.2 remote-as 65000" in text and " neighbor 169.254.10.2 timers 10 30" in text
     assert "169.254.20.2 remote-as" not in text              # static connection: no BGP
     assert "  network 10.0.0.0/16" in text
-    assert "ip route 172.17.0.0/16 169.254.20.2\n" in text and "ip route 172.17.0.0/16 169.254.21.2 2" in text
+    assert "ip route" not in text                             # static routes are kernel routes
+    tunnels = {"198.51.100.21": {"n": 3}, "198.51.100.22": {"n": 4}, "198.51.100.11": {"n": 1}, "198.51.100.12": {"n": 2}}
+    assert edge.vgw_static_routes([bgp, static], tunnels) == [
+        "172.17.0.0/16 via 169.254.20.2 dev t3 onlink metric 1", "172.17.0.0/16 via 169.254.21.2 dev t4 onlink metric 2"]
 
 
 def test_device_frr_prefers_tunnel1():

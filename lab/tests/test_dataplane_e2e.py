@@ -139,7 +139,7 @@ def test_static_route_added_is_followed(env):
         api.connections[1]["routes"].append("172.19.0.0/16")
     wait(lambda: "172.19.0.0/16 " in run(["ip", "-n", vgw, "route"]).stdout, bounds.ROUTES_FOLLOW, "new static route on the VGW")
     wait(lambda: api.telemetry["198.51.100.21"]["accepted_route_count"] == 2, bounds.ROUTES_FOLLOW, "2 static routes reported")
-    # frr-reload adds the tunnel 2 (distance 2) route and the tunnel 1 one in either order
+    # tunnel 1's route (metric 1) wins over tunnel 2's (metric 2) while both links are up
     t1 = A.vgw_tunnel_dev(edge_box(env, "198.51.100.21")["n"])
     wait(lambda: route_dev(vgw, "172.19.0.1") == route_dev(vgw, "172.17.0.1") == t1, bounds.ROUTES_FOLLOW,
          "the new route on the same (tunnel 1) path as the first")
