@@ -77,6 +77,7 @@ def _install_ec2_vpn() -> None:
     _wrap(TGWTables, "enable_transit_gateway_route_table_propagation", transit_gateways.wrap_enable_propagation)
     _wrap(TGWTables, "disable_transit_gateway_route_table_propagation", transit_gateways.wrap_disable_propagation)
     _wrap(TGWTables, "get_all_transit_gateway_route_tables", transit_gateways.wrap_describe_route_tables)
+    _wrap(TGWTables, "search_transit_gateway_routes", transit_gateways.wrap_search_routes)
     _wrap(VPNConnectionBackend, "delete_vpn_connection", transit_gateways.wrap_delete_vpn_connection)
     _wrap(TransitGatewayBackend, "delete_transit_gateway", transit_gateways.wrap_delete_transit_gateway)
     # tags on concentrators: moto's CreateTags/DeleteTags know their IDs neither by prefix nor by backend

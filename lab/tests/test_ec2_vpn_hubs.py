@@ -291,3 +291,40 @@ def test_search_transit_gateway_routes_is_a_read(lab, ec2):
     ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table, Filters=[{"Name": "type", "Values": ["static"]}])
     log = lab.requests()
     assert log["counts"] == {"ec2:SearchTransitGatewayRoutes": 1} and log["writes"] == 0, log
+
+
+def _routes(ec2, table, filters=None):
+    spec = [{"Name": k, "Values": v} for k, v in (filters or {"state": ["active"]}).items()]
+    return ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table, Filters=spec)["Routes"]
+
+
+def test_bgp_routes_learned_on_a_tgw_site_are_propagated_routes_of_its_table(lab, ec2):
+    tgw = _tgw(ec2)
+    table = tgw["Options"]["AssociationDefaultRouteTableId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=customer_gateway_id(ec2),
+                                    TransitGatewayId=tgw["TransitGatewayId"])["VpnConnection"]["VpnConnectionId"]
+    attachment = _attachment(ec2, vpn)["TransitGatewayAttachmentId"]
+    assert _routes(ec2, table) == []
+    lab.bgp_routes(vpn, ["172.16.0.0/16"])
+    [route] = _routes(ec2, table, {"type": ["propagated"]})
+    assert route["DestinationCidrBlock"] == "172.16.0.0/16" and route["State"] == "active"
+    assert route["TransitGatewayAttachments"] == [{"ResourceId": vpn, "ResourceType": "vpn", "TransitGatewayAttachmentId": attachment}]
+    ec2.create_transit_gateway_route(TransitGatewayRouteTableId=table, DestinationCidrBlock="172.18.0.0/16",
+                                     TransitGatewayAttachmentId=attachment)
+    static = _routes(ec2, table, {"type": ["static"]})
+    assert [(r["DestinationCidrBlock"], r["TransitGatewayAttachments"][0]["ResourceId"]) for r in static] == [("172.18.0.0/16", vpn)]
+    assert {r["DestinationCidrBlock"] for r in _routes(ec2, table, {"attachment.resource-id": [vpn]})} == {"172.16.0.0/16", "172.18.0.0/16"}
+    assert _routes(ec2, table, {"attachment.resource-id": ["vpn-00000000000000000"]}) == []
+    # no propagation, no propagated route
+    ec2.disable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment)
+    assert _routes(ec2, table, {"type": ["propagated"]}) == []
+
+
+def test_search_routes_of_an_unknown_table_or_by_an_unknown_filter_refused(ec2):
+    table = _tgw(ec2)["Options"]["AssociationDefaultRouteTableId"]
+    with pytest.raises(ClientError) as err:
+        _routes(ec2, "tgw-rtb-0123456789abcdef0")
+    assert error_code(err) == "InvalidRouteTableID.NotFound"
+    with pytest.raises(ClientError) as err:
+        _routes(ec2, table, {"colour": ["blue"]})
+    assert error_code(err) == "InvalidParameterValue"

@@ -219,3 +219,66 @@ def wrap_describe_route_tables(original):
 def _tag_matches(found, wanted) -> bool:
     found = found if isinstance(found, list) else [found]
     return any(f is not None and f in wanted for f in found)
+
+
+# SearchTransitGatewayRoutes filters the lab answers (AWS documents more; these are the ones a site's
+# routes are looked up by)
+_ROUTE_FILTERS = {
+    "type": lambda r: [r.get("type")],
+    "state": lambda r: [r.get("state")],
+    "route-search.exact-match": lambda r: [r.get("destinationCidrBlock")],
+    "attachment.transit-gateway-attachment-id": lambda r: [a.get("transitGatewayAttachmentId") for a in r["transitGatewayAttachments"]],
+    "attachment.resource-id": lambda r: [a.get("resourceId") for a in r["transitGatewayAttachments"]],
+    "attachment.resource-type": lambda r: [a.get("resourceType") for a in r["transitGatewayAttachments"]],
+}
+
+
+def _site_attachment(backend, conn):
+    """The attachment a VPN connection's routes come through: its own, or its concentrator's."""
+    resource = getattr(conn, "vpn_concentrator_id", None) or conn.id
+    for attachment in backend.transit_gateway_attachments.values():
+        if attachment.resource_id == resource and attachment.state not in ("deleted", "deleting"):
+            return attachment
+    return None
+
+
+def _propagated_routes(backend, table) -> list[dict]:
+    """What AWS puts in a transit gateway route table for each VPN attachment propagating into it:
+    the prefixes its connections learned over BGP (static sites get static routes from the user)."""
+    own = {cidr for cidr, r in table.routes.items() if r.get("state") != "deleted"}
+    routes = {}
+    for conn in backend.vpn_connections.values():
+        if conn.transit_gateway_id != table.transit_gateway_id or conn.state not in ("available", "modifying"):
+            continue
+        attachment = _site_attachment(backend, conn)
+        if attachment is None or not _propagates(table, attachment.id):
+            continue
+        for cidr in getattr(conn, "lab_bgp_prefixes", None) or []:
+            if cidr not in own:
+                routes.setdefault(cidr, {"destinationCidrBlock": cidr, "prefixListId": None, "state": "active",
+                                         "type": "propagated", "transitGatewayAttachments": []})
+                hop = {"resourceId": attachment.resource_id, "resourceType": attachment.resource_type,
+                       "transitGatewayAttachmentId": attachment.id}
+                if hop not in routes[cidr]["transitGatewayAttachments"]:
+                    routes[cidr]["transitGatewayAttachments"].append(hop)
+    return list(routes.values())
+
+
+def wrap_search_routes(original):
+    """SearchTransitGatewayRoutes as AWS: an unknown table is InvalidRouteTableID.NotFound (moto answers
+    nothing), a route's attachments are a list (moto gives one object), and the routes propagated from
+    VPN attachments are there (moto has only static ones)."""
+    @functools.wraps(original)
+    def search(self, transit_gateway_route_table_id, filters, max_results=None):
+        with LOCK:
+            table = _table(self, transit_gateway_route_table_id)
+            routes = []
+            for r in original(self, transit_gateway_route_table_id, {}) + _propagated_routes(self, table):
+                hops = r.get("transitGatewayAttachments") or []
+                routes.append(dict(r, transitGatewayAttachments=hops if isinstance(hops, list) else [hops]))
+            for name, values in (filters or {}).items():
+                if name not in _ROUTE_FILTERS:
+                    raise EC2ClientError("InvalidParameterValue", f"The filter '{name}' is invalid")
+                routes = [r for r in routes if set(_ROUTE_FILTERS[name](r)) & set(values)]
+            return routes[: int(max_results)] if max_results else routes
+    return search
