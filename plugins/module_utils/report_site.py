@@ -66,10 +66,14 @@ def bgp_counts(report):
 
 
 def route_count(report):
-    """The routes that matter for the site: propagated into the VPC (BGP) or static, or None."""
+    """The routes that matter for the site: propagated into the VPC (BGP), static, or in its transit
+    gateway route table (a transit gateway site), or None."""
     report = report or {}
     if report.get("routing") == "static" and report.get("static_routes") is not None:
         return sum(1 for r in report["static_routes"] if r.get("state") == "available")
+    tgw = report.get("transit_gateway_routes")
+    if tgw is not None:
+        return sum(1 for r in tgw.get("routes") or [] if r.get("state") == "active")
     routes = report.get("propagated_routes")
     return None if routes is None else len(routes)
 
@@ -166,6 +170,10 @@ def _routes(report):
     facts = []
     if report.get("propagated_routes") is not None:
         facts.append(("Propagated into the VPC route tables", esc(words(report["propagated_routes"]))))
+    tgw = report.get("transit_gateway_routes")
+    if tgw is not None:
+        routes = [f"{r.get('destination_cidr_block')} ({r.get('type')}, {r.get('state')})" for r in tgw.get("routes") or []]
+        facts.append((f"In transit gateway route table {tgw.get('route_table_id')}", esc(words(routes))))
     if report.get("best_path_ok") is not None:
         facts.append(("Best path to the VPC uses the primary tunnel", yes_no_badge(report["best_path_ok"])))
     for target, ok in sorted((report.get("ping") or {}).items()):

@@ -278,3 +278,25 @@ def ensure_site_routing(client, module, state: Dict[str, Any], resource_id: str,
             call(client, DestinationCidrBlock=prefix, TransitGatewayRouteTableId=table_id, TransitGatewayAttachmentId=attachment_id)
     diff["after"] = dict(diff["after"], static_routes_added=routes)
     return changed or bool(routes), diff
+
+
+def connection_routes(client, connection: Dict[str, Any], table_id: Optional[str] = None,
+                      filters: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """A VPN connection's routes in a transit gateway route table: those through its attachment (its
+    own, or its concentrator's), in ``table_id`` or else the table the attachment is associated with.
+    One DescribeTransitGatewayAttachments, one SearchTransitGatewayRoutes."""
+    vpn_id = connection["VpnConnectionId"]
+    if not connection.get("TransitGatewayId"):
+        raise VpnError(f"{vpn_id} is not on a transit gateway", vpn_connection_id=vpn_id)
+    resource = connection.get("VpnConcentratorId") or vpn_id
+    found = describe_transit_gateway_attachments(client, Filters=_filters({"resource-id": resource, "state": list(_ATTACHMENT_LIVE)}))
+    if not found:
+        raise VpnError(f"{resource} has no transit gateway attachment", vpn_connection_id=vpn_id)
+    attachment_id = found[0]["TransitGatewayAttachmentId"]
+    table_id = table_id or (found[0].get("Association") or {}).get("TransitGatewayRouteTableId")
+    if not table_id:
+        raise VpnError(f"{attachment_id} is associated with no route table: name the table to read", vpn_connection_id=vpn_id)
+    wanted = dict({"state": ["active", "blackhole"]}, **(filters or {}))
+    wanted["attachment.transit-gateway-attachment-id"] = attachment_id
+    routes = search_tgw_routes(client, TransitGatewayRouteTableId=table_id, Filters=_filters(wanted))
+    return {"transit_gateway_attachment_id": attachment_id, "transit_gateway_route_table_id": table_id, "routes": routes}

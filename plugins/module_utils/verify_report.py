@@ -20,6 +20,8 @@
       "route_get": "..." | None,      # `ip route get <vpc host>` output
       "primary_dev": "vti1" | None,   # the interface the best path must use
       "propagated_routes": [...] | None,  # destination CIDRs propagated into the VPC route tables
+      "transit_gateway_routes": {"route_table_id": "tgw-rtb-...", "routes": [{destination_cidr_block, type,
+                                 state}]} | None,   # a transit gateway site's routes in its hub's table
       "ping": {"10.0.0.10": true} | [{"item": "10.0.0.10", "rc": 0}] | None,   # the latter: loop results
       "hub": "..." | None,            # how the site reaches AWS; default: from the connection's gateway
       "time": epoch | ISO | None,     # when the facts were read; default: now
@@ -27,7 +29,8 @@
 
 and returns ``{"site", "time", "hub", "ok", "messages", "tunnels": [{index, outside_ip, aws_status,
 accepted_route_count, ike_state, ipsec_state, bgp_state, bgp_peer_ip, prefixes_received,
-prefixes_advertised}], "propagated_routes", "static_routes", "ping", "ping_ok", "best_path_ok"}``.  Messages name the
+prefixes_advertised}], "propagated_routes", "transit_gateway_routes", "static_routes", "ping", "ping_ok",
+"best_path_ok"}``.  Messages name the
 tunnel and its outside IP, e.g. ``tunnel 2 (198.51.100.12): IKE up, BGP active``.
 A fact given as None is not checked.
 """
@@ -157,8 +160,17 @@ def build_report(facts):
             if prefix not in routes:
                 messages.append(f"{site}: site prefix {prefix} is not propagated into the VPC route tables")
 
+    # a transit gateway site: BGP prefixes propagate into the hub's table, static ones are its static routes
+    tgw = facts.get("transit_gateway_routes")
+    if tgw is not None:
+        kind = "propagated" if bgp else "static"
+        there = {r.get("destination_cidr_block") for r in tgw.get("routes") or [] if r.get("type") == kind and r.get("state") == "active"}
+        for prefix in facts.get("site_prefixes") or []:
+            if prefix not in there:
+                messages.append(f"{site}: site prefix {prefix} is not a {kind} route in transit gateway route table {tgw.get('route_table_id')}")
+
     static_routes = None
-    if connection is not None and not bgp:
+    if connection is not None and not bgp and tgw is None:
         static_routes = [{"destination_cidr_block": r.get("destination_cidr_block"), "state": r.get("state")}
                          for r in connection.get("routes") or []]
         listed = {r["destination_cidr_block"]: r["state"] for r in static_routes}
@@ -196,6 +208,7 @@ def build_report(facts):
         "vpn_connection_id": (connection or {}).get("vpn_connection_id"),
         "tunnels": tunnels,
         "propagated_routes": routes,
+        "transit_gateway_routes": tgw,
         "static_routes": static_routes,
         "best_path_ok": best_path_ok,
         "ping": ping,

@@ -13,6 +13,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import p
 from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import parse_swanctl_sas
 from ansible_collections.sitevpn.aws.plugins.module_utils.report_index import render_index
 from ansible_collections.sitevpn.aws.plugins.module_utils.report_site import render_site_page as render_html
+from ansible_collections.sitevpn.aws.plugins.module_utils.report_site import route_count
 
 SAS_UP = """tunnel1: #1, ESTABLISHED, IKEv2, 1a2b3c4d5e6f7a8b_i* 9a8b7c6d5e4f3a2b_r
   local  '203.0.113.10' @ 203.0.113.10[4500]
@@ -139,6 +140,26 @@ def test_static_site():
     assert report["static_routes"] == [{"destination_cidr_block": "172.17.0.0/16", "state": "available"}]
     facts["connection"]["routes"][0]["state"] = "pending"
     assert build_report(facts)["messages"] == ["site-static: static route 172.17.0.0/16 is pending"]
+
+
+@pytest.mark.parametrize("routing, kind", [("bgp", "propagated"), ("static", "static")])
+def test_transit_gateway_site_judged_by_its_hub_table(routing, kind):
+    """A transit gateway site: the site prefix must be in the hub's route table (propagated over BGP, or
+    a static route), not in the VPC's route tables nor among the connection's static routes."""
+    facts = facts_bgp()
+    facts["connection"]["transit_gateway_id"] = "tgw-1"
+    route = {"destination_cidr_block": "172.16.0.0/16", "type": kind, "state": "active"}
+    facts.update(routing=routing, propagated_routes=None, transit_gateway_routes={"route_table_id": "tgw-rtb-1", "routes": [route]})
+    if routing == "static":
+        facts["bgp_summary"] = None
+    report = build_report(facts)
+    assert report["ok"] is True, report["messages"]
+    assert report["hub"] == "transit gateway tgw-1" and report["static_routes"] is None
+    assert report["transit_gateway_routes"]["routes"] == [route] and route_count(report) == 1
+    for wrong in ({"type": "static" if kind == "propagated" else "propagated"}, {"state": "blackhole"}):
+        facts["transit_gateway_routes"]["routes"] = [dict(route, **wrong)]
+        assert build_report(facts)["messages"] == [
+            f"site-bgp: site prefix 172.16.0.0/16 is not a {kind} route in transit gateway route table tgw-rtb-1"]
 
 
 def test_unchecked_facts_are_none():
