@@ -14,7 +14,9 @@
 ``wrong`` names the side that does not match: ``aws``, ``device`` or ``both``.  The inventory is
 the truth for what it sets (``sitevpn_tunnel_options``, matched to the tunnels as
 ``vpn_connection`` matches them); for an option it leaves unset, AWS is the truth (the device is
-rendered from AWS's view), so a device that differs from AWS is ``wrong: device``.
+rendered from AWS's view), so a device that differs from AWS is ``wrong: device``.  A vendor device
+(``device_type`` ``cisco_ios``, ``junos``, ``fortios``) is compared with what its renderer configures
+from those options (``devices/expected.py``): it carries only the platform's subset of AWS's lists.
 
 Device side, per tunnel (keyed by AWS outside IP), in AWS's spelling (``tunnel_options.FIELDS``):
 
