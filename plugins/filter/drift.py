@@ -29,25 +29,11 @@ def drift_report(facts):
         raise AnsibleFilterError(f"drift_report expects a dict, got {type(facts).__name__}")
     try:
         return build_drift_report(
-            facts.get("site"), facts.get("desired") or [], facts.get("connection"), facts.get("device"), facts.get("time")
+            facts.get("site"), facts.get("desired") or [], facts.get("connection"), facts.get("device"), facts.get("time"),
+            facts.get("device_type"), facts.get("device_options"),
         )
     except (ValueError, TypeError, KeyError) as e:
         raise AnsibleFilterError(f"drift_report: {e}") from e
-
-
-def swanctl_negotiated(text):
-    """The negotiated algorithms in ``swanctl --list-sas`` output, in AWS's names."""
-    if text is not None and not isinstance(text, str):
-        raise AnsibleFilterError(f"swanctl_negotiated expects a string, got {type(text).__name__}")
-    return parse_swanctl_negotiated(text)
-
-
-def swanctl_configured(text, name=None, remote=None):
-    """The configured algorithms of one connection (NAME, or the one whose remote_addrs is REMOTE) of
-    ``swanctl.conf`` text, in AWS's names."""
-    if text is not None and not isinstance(text, str):
-        raise AnsibleFilterError(f"swanctl_configured expects a string, got {type(text).__name__}")
-    return parse_swanctl_conf(text, name, remote)
 
 
 def _text(name, text):
@@ -56,28 +42,41 @@ def _text(name, text):
     return text
 
 
-def cisco_ios_negotiated(text, remote=None):
-    """What the IKEv2 SA with REMOTE (AWS's outside IP) negotiated, from ``show crypto ikev2 sa detailed``."""
-    return parse_ikev2_sa_detailed(_text("cisco_ios_negotiated", text), remote)
+def swanctl_negotiated(text):
+    """The negotiated algorithms in ``swanctl --list-sas`` output, in AWS's names."""
+    return parse_swanctl_negotiated(_text("swanctl_negotiated", text))
 
 
-def cisco_ios_configured(text, remote):
-    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from IOS-XE's running configuration."""
-    if not remote:
-        raise AnsibleFilterError("cisco_ios_configured needs remote (the tunnel's AWS outside IP)")
-    return parse_running_crypto(_text("cisco_ios_configured", text), remote)
+def swanctl_configured(text, name=None, remote=None):
+    """The configured algorithms of one connection (NAME, or the one whose remote_addrs is REMOTE) of
+    ``swanctl.conf`` text, in AWS's names."""
+    return parse_swanctl_conf(_text("swanctl_configured", text), name, remote)
 
 
-def junos_negotiated(text, remote=None):
-    """What the IKE SA with REMOTE (AWS's outside IP) negotiated, from ``show security ike security-associations detail``."""
-    return parse_ike_sa_detail(_text("junos_negotiated", text), remote)
+# The show-command readers, one filter each: name -> (parser of (text, remote), remote required, the filter's doc)
+_SHOW_READERS = {
+    "cisco_ios_negotiated": (parse_ikev2_sa_detailed, False,
+                             "What the IKEv2 SA with REMOTE (AWS's outside IP) negotiated, from ``show crypto ikev2 sa detailed``."),
+    "cisco_ios_configured": (parse_running_crypto, True,
+                             "What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from IOS-XE's running configuration."),
+    "junos_negotiated": (parse_ike_sa_detail, False,
+                         "What the IKE SA with REMOTE (AWS's outside IP) negotiated, from ``show security ike security-associations detail``."),
+    "junos_configured": (parse_security_set, True,
+                         "What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from "
+                         "``show configuration security | display set``."),
+}
 
 
-def junos_configured(text, remote):
-    """What the tunnel to REMOTE (AWS's outside IP) is configured to offer, from ``show configuration security | display set``."""
-    if not remote:
-        raise AnsibleFilterError("junos_configured needs remote (the tunnel's AWS outside IP)")
-    return parse_security_set(_text("junos_configured", text), remote)
+def _show_reader(name):
+    parser, needs_remote, doc = _SHOW_READERS[name]
+
+    def read(text, remote=None):
+        if needs_remote and not remote:
+            raise AnsibleFilterError(f"{name} needs remote (the tunnel's AWS outside IP)")
+        return parser(_text(name, text), remote)
+
+    read.__doc__ = doc
+    return read
 
 
 def fortios_configured(phase1, phase2, remote):
@@ -105,7 +104,7 @@ class FilterModule:
     """The drift role's filters."""
 
     def filters(self):
-        return {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated,
-                "swanctl_configured": swanctl_configured, "cisco_ios_negotiated": cisco_ios_negotiated,
-                "cisco_ios_configured": cisco_ios_configured, "junos_negotiated": junos_negotiated,
-                "junos_configured": junos_configured, "fortios_configured": fortios_configured}
+        filters = {"drift_report": drift_report, "drift_line": drift_line, "swanctl_negotiated": swanctl_negotiated,
+                   "swanctl_configured": swanctl_configured, "fortios_configured": fortios_configured}
+        filters.update({name: _show_reader(name) for name in _SHOW_READERS})
+        return filters

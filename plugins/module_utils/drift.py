@@ -14,7 +14,9 @@
 ``wrong`` names the side that does not match: ``aws``, ``device`` or ``both``.  The inventory is
 the truth for what it sets (``sitevpn_tunnel_options``, matched to the tunnels as
 ``vpn_connection`` matches them); for an option it leaves unset, AWS is the truth (the device is
-rendered from AWS's view), so a device that differs from AWS is ``wrong: device``.
+rendered from AWS's view), so a device that differs from AWS is ``wrong: device``.  A vendor device
+(``device_type`` ``cisco_ios``, ``junos``, ``fortios``) is compared with what its renderer configures
+from those options (``devices/expected.py``): it carries only the platform's subset of AWS's lists.
 
 Device side, per tunnel (keyed by AWS outside IP), in AWS's spelling (``tunnel_options.FIELDS``):
 
@@ -31,12 +33,15 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.expected import READ_RENDERED
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.expected import platform_configured
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import AEAD_ENCRYPTION
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import normalize
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_options import FIELDS
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import current_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import match_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
@@ -159,15 +164,23 @@ def _allowed(field, value, allowed):
     return str(value).lower() == str(allowed).lower()
 
 
-def _tunnel_differences(ip, desired, aws, device):
+def _reference(desired, aws):
+    """The tunnel's options as the device should have them: the inventory's where it sets them, else AWS's."""
+    return dict(aws, **{field: value for field, value in desired.items() if field in FIELDS and value is not None})
+
+
+def _tunnel_differences(ip, desired, aws, device, expected=None):
+    """``expected``: what the collection renders for the device's platform from the reference
+    options (``devices.expected.platform_configured``), or None (strongSwan: the reference itself)."""
     differences = []
     configured = device.get("configured") or {}
     negotiated = device.get("negotiated") or {}
+    judged = dict(_reference(desired, aws), **(expected or {}))
     fields = set(desired) | set(configured) | set(negotiated)
     for field in sorted(f for f in fields if f in FIELDS and f not in SECRET_FIELDS + IDENTITY_FIELDS):
         want, have = desired.get(field), aws.get(field)
         aws_ok = want is None or _same(field, want, have)
-        reference = want if want is not None else have
+        reference = judged.get(field)
         if field in configured:
             shown = configured[field]
             device_ok = reference is None or _same(field, shown, reference)
@@ -202,13 +215,29 @@ def aws_tunnel_options(connection):
     return current_tunnels(connection)
 
 
-def drift_report(site, desired, connection, device=None, time=None):
+def _platform_expected(references, device_type, device_options, messages):
+    """What the collection renders on a vendor device from the reference options, per tunnel; {} for
+    strongSwan and other device types (judged on the reference itself, which they carry whole)."""
+    if device_type not in READ_RENDERED:
+        return {}
+    try:
+        return platform_configured(references, device_type, device_options)
+    except ValidationError as e:
+        messages.append(f"{device_type} cannot render the tunnels' options ({e}): the device is compared with them as they are")
+        return {}
+
+
+def drift_report(site, desired, connection, device=None, time=None, device_type=None, device_options=None):
     """The drift report of one site.
 
     ``desired``: the inventory's tunnel_options entries (``sitevpn_tunnel_options``);
     ``connection``: the VPN connection as DescribeVpnConnections (CamelCase) or
     ``vpn_connection_info`` returns it, or None;
-    ``device``: ``{outside_ip: {"configured": {...}, "negotiated": {...}}}``, None when not read.
+    ``device``: ``{outside_ip: {"configured": {...}, "negotiated": {...}}}``, None when not read;
+    ``device_type``: a vendor platform (``cisco_ios``, ``junos``, ``fortios``) is judged against what
+    its renderer configures from the reference options (``devices/expected.py``), anything else
+    against the reference options themselves; ``device_options``: the renderer's options
+    (``os_version``).
     """
     report = {"site": site, "time": time, "ok": True, "differences": [], "messages": []}
     if not connection:
@@ -224,11 +253,14 @@ def drift_report(site, desired, connection, device=None, time=None):
     device = device or {}
     if not device:
         report["messages"].append("the device's running state was not read: inventory and AWS compared only")
-    for tunnel in sorted(aws_tunnels, key=lambda t: str(t.get("outside_ip_address"))):
-        ip = tunnel["outside_ip_address"]
-        aws = with_defaults(tunnel)
+    aws = {t["outside_ip_address"]: with_defaults(t) for t in aws_tunnels}
+    expected = {}
+    if device:
+        references = {ip: _reference(wanted.get(ip, {}), options) for ip, options in aws.items()}
+        expected = _platform_expected(references, device_type, device_options, report["messages"])
+    for ip in sorted(aws, key=str):
         if device and ip not in device:
             report["messages"].append(f"tunnel {ip}: the device has no state for it")
-        report["differences"] += _tunnel_differences(ip, wanted.get(ip, {}), aws, device.get(ip) or {})
+        report["differences"] += _tunnel_differences(ip, wanted.get(ip, {}), aws[ip], device.get(ip) or {}, expected.get(ip))
     report["ok"] = not report["differences"] and not any("no state" in m for m in report["messages"])
     return report

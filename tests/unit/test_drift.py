@@ -156,3 +156,5 @@ def test_a_proposal_rewritten_on_the_device_is_named_with_both_values():
     assert diff["tunnel"] == ip and diff["field"] == "phase1_encryption_algorithms" and diff["wrong"] == "device"
     assert diff["desired"] is None and diff["device"] == ["AES256"]
     assert sorted(diff["aws"]) == ["AES128-GCM-16", "AES256"]
+    # strongSwan carries AWS's lists whole: judged on the options themselves, never on a vendor's rendering
+    assert drift_report("site-bgp", [], conn, device, device_type="strongswan") == report
