@@ -108,16 +108,22 @@ class ActionModule(ActionBase):
         return result
 
     def _site_inputs(self, hosts, name, task_vars):
-        """Each host's site_vars, templated as a task on that host would see it: the host's variables
-        (inventory, play, extra vars, facts) over this task's (role defaults and vars), one read per
-        host in this process instead of a task (a worker process) per host."""
+        """Each host's site_vars, templated as a task on that host would see it, one read per host in
+        this process instead of a task (a worker process) per host. hostvars holds a host's own
+        variables (inventory, facts, extra vars) but not the play's nor the role's: those come from
+        this task's variables without this task's host's own ones (which must not leak to the other
+        hosts), the role's defaults below the host's and the role's vars and params above."""
         hostvars = task_vars.get("hostvars")
         if hostvars is None:
             raise AnsibleActionFail("site_vars needs the play's hostvars")
+        own = hostvars.raw_get(task_vars["inventory_hostname"]) if "inventory_hostname" in task_vars else {}
+        shared = {k: v for k, v in task_vars.items() if k not in own}
+        role = getattr(self._task, "_role", None)
+        defaults = role.get_default_vars() if role else {}
+        above = role.get_vars() if role else {}
         inputs = {}
         for host in hosts:
-            variables = dict(task_vars)
-            variables.update(hostvars.raw_get(host))
+            variables = {**defaults, **shared, **hostvars.raw_get(host), **above}
             if name not in variables:
                 raise AnsibleActionFail(f"site_vars: {host} has no variable {name}")
             inputs[host] = self._templar.copy_with_new_env(available_variables=variables).template(variables[name])
