@@ -47,7 +47,7 @@ options:
       - With a list of hosts in O(sites), the name of the variable that holds each host's inputs (as a
         dict of O(sites) has them). The action templates it for each host in the controller, in that
         host's variables over the task's (so a role's defaults and vars, which C(hostvars) does not
-        hold, apply): no task per host is needed to gather them.
+        hold, apply), so no task per host is needed to gather them.
     type: str
   result:
     description:
