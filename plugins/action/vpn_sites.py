@@ -35,7 +35,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import read_all
 
 _ARGS = frozenset((
-    "sites", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
+    "sites", "site_vars", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
     "name_prefix", "tags", "vpc_id", "vpc_cidr", "route_table_ids", "amazon_side_asn", "quotas", "wait", "wait_timeout", "on_error",
 ))
 # The hub keys each site's result carries for the connection facts (roles/aws_vpn present.yml).
@@ -84,8 +84,10 @@ class ActionModule(ActionBase):
             result.update(part)
             return result
         sites = args.get("sites")
+        if isinstance(sites, list) and args.get("site_vars"):
+            sites = self._site_inputs(sites, args["site_vars"], task_vars or {})
         if not isinstance(sites, dict):
-            raise AnsibleActionFail("sites: must be a dict of site -> inputs (or give result)")
+            raise AnsibleActionFail("sites: must be a dict of site -> inputs, or a list of hosts with site_vars (or give result)")
         on_error = args.get("on_error", "fail")
         if on_error not in ("fail", "report"):
             raise AnsibleActionFail(f"on_error: must be fail or report, got {on_error!r}")
@@ -104,6 +106,28 @@ class ActionModule(ActionBase):
         # for a caller that hides this task's result (it holds the keys) but must show why it stopped
         result.update(changed=False, error=error, sites={})
         return result
+
+    def _site_inputs(self, hosts, name, task_vars):
+        """Each host's site_vars, templated as a task on that host would see it, one read per host in
+        this process instead of a task (a worker process) per host. hostvars holds a host's own
+        variables (inventory, facts, extra vars) but not the play's nor the role's: those come from
+        this task's variables without this task's host's own ones (which must not leak to the other
+        hosts), the role's defaults below the host's and the role's vars and params above."""
+        hostvars = task_vars.get("hostvars")
+        if hostvars is None:
+            raise AnsibleActionFail("site_vars needs the play's hostvars")
+        own = hostvars.raw_get(task_vars["inventory_hostname"]) if "inventory_hostname" in task_vars else {}
+        shared = {k: v for k, v in task_vars.items() if k not in own}
+        role = getattr(self._task, "_role", None)
+        defaults = role.get_default_vars() if role else {}
+        above = role.get_vars() if role else {}
+        inputs = {}
+        for host in hosts:
+            variables = {**defaults, **shared, **hostvars.raw_get(host), **above}
+            if name not in variables:
+                raise AnsibleActionFail(f"site_vars: {host} has no variable {name}")
+            inputs[host] = self._templar.copy_with_new_env(available_variables=variables).template(variables[name])
+        return inputs
 
     def _batch(self, args, sites):
         if not args.get("vpc_id") and not args.get("vpc_cidr"):
@@ -189,6 +213,8 @@ class ActionModule(ActionBase):
                 hub["changed"] |= route_hub_sites(client, hub, sites, {h: results[h] for h in hosts}, options)
             for host in hosts:
                 results[host]["report"] = site_report(results[host])
+                # the inputs as read (site_vars): what the role keeps with the connection
+                results[host]["input"] = sites[host]
                 # what the later stages read of the hub (a vpn_gateway site's facts are as before)
                 results[host]["hub"] = {k: hub.get(k) for k in _SITE_HUB_KEYS[config["type"]]}
         # the sites' changes are reported on their own hosts; this task reports the shared part

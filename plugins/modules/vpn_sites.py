@@ -39,8 +39,16 @@ options:
       - Site name -> inputs, with keys C(name) (the C(Name) tag), C(cgw_ip), C(bgp_asn), C(static_routes_only),
         C(prefixes), C(tunnel_options) (as M(sitevpn.aws.vpn_connection) takes them), C(pre_shared_key_storage), C(tags),
         C(hub) (the site's C(sitevpn_hub), docs/hubs.md; unset or C({}) for the VPN gateway).
+      - Or the hosts of the sites (a list, as C(ansible_play_batch)), with O(site_vars).
       - Mutually exclusive with O(result).
-    type: dict
+    type: raw
+  site_vars:
+    description:
+      - With a list of hosts in O(sites), the name of the variable that holds each host's inputs (as a
+        dict of O(sites) has them). The action templates it for each host in the controller, in that
+        host's variables over the task's (so a role's defaults and vars, which C(hostvars) does not
+        hold, apply), so no task per host is needed to gather them.
+    type: str
   result:
     description:
       - One part of one site's entry in RV(sites) (C(customer_gateway) or C(vpn_connection)), returned as this task's result.
@@ -118,7 +126,9 @@ EXAMPLES = r"""
   sitevpn.aws.vpn_sites:
     region: eu-west-1
     tags: {Project: sitevpn}
-    sites: "{{ dict(ansible_play_batch | zip(ansible_play_batch | map('extract', hostvars, 'site_input'))) }}"
+    # each host's inputs in its variable site_input (a role var or an inventory var), read by the action
+    sites: "{{ ansible_play_batch }}"
+    site_vars: site_input
   register: batch
   run_once: true
   no_log: true
@@ -173,7 +183,8 @@ sites:
       M(sitevpn.aws.vpn_connection) return (the connection with its keys, as with its return_secrets option), or C(failed)
       and C(msg), or C(skipped); C(routing) (its attachment in the hub's route table) on a transit gateway;
       C(hub), what the later stages keep of the hub (C(amazon_side_asn), and on a transit gateway C(hub_type),
-      C(transit_gateway_id), C(transit_gateway_route_table_id)).
+      C(transit_gateway_id), C(transit_gateway_route_table_id)); C(input), the site's inputs as the action
+      read them (O(sites) or O(site_vars)).
   returned: with O(sites)
   type: dict
 """
@@ -184,7 +195,8 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sites=dict(type="dict"),
+            sites=dict(type="raw"),
+            site_vars=dict(type="str"),
             result=dict(type="dict"),
             region=dict(type="str"),
             endpoint_url=dict(type="str"),
