@@ -42,6 +42,15 @@ class DuplicatesFound(VpnError):
         self.matches = matches
 
 
+def find_converged(find, converge_matches, *args, **criteria) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+    """``find(*args, **criteria)``, with duplicates that are all the collection's handed to
+    ``converge_matches(matches)``: (the one resource or None, what converging reports)."""
+    try:
+        return find(*args, **criteria), {}
+    except DuplicatesFound as dup:
+        return converge_matches(dup.matches)
+
+
 def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str, Any]]) -> bool:
     """The collection's: carries Name=name and every tag of ``tags``."""
     if name is None:

@@ -82,12 +82,12 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
+      - Seconds to wait.
     type: int
     default: 320
-notes:
-  - Supports check mode (no write call is made) and diff mode.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
+  - sitevpn.aws.ensure.poll
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -183,7 +183,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import fail
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
@@ -214,18 +214,16 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    report = {}
-    try:
-        existing = find_vpn_gateway(
-            client,
-            vpn_gateway_id=p["vpn_gateway_id"],
-            name=p["name"],
-            tags=p["tags"],
-            amazon_side_asn=p["amazon_side_asn"],
-            vpc_id=p["vpc_id"],
-        )
-    except DuplicatesFound as dup:
-        existing, report = converge_vpn_gateways(client, module, dup.matches)
+    existing, report = find_converged(
+        find_vpn_gateway,
+        lambda matches: converge_vpn_gateways(client, module, matches),
+        client,
+        vpn_gateway_id=p["vpn_gateway_id"],
+        name=p["name"],
+        tags=p["tags"],
+        amazon_side_asn=p["amazon_side_asn"],
+        vpc_id=p["vpc_id"],
+    )
     if p["state"] == "absent":
         users = connections_using(client, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
         message = f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first" if users else ""
