@@ -182,14 +182,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import present_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import remove_vpn_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import vgw_attached_vpc
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
 
@@ -238,18 +235,9 @@ def run(module):
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
-    check_vpn_gateway_target(client, module, existing)
-    changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    result = dict(
-        report,
-        changed=changed or bool(report.get("duplicates_removed")),
-        vpn_gateway_id=gateway.get("VpnGatewayId"),
-        vpn_gateway=snake_resource(gateway),
-        vpc_id=vgw_attached_vpc(gateway),
-        diff=diff,
-    )
+    result = present_vpn_gateway(client, module, existing, report)
     if p["route_table_ids"] is not None:
-        result["route_table_ids"] = diff["after"].get("route_table_ids", [])
+        result["route_table_ids"] = result["diff"]["after"].get("route_table_ids", [])
     module.exit_json(**result)
 
 
