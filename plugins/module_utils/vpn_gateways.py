@@ -38,6 +38,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
 
 
@@ -204,13 +205,13 @@ def present_vpn_gateway(client, module, existing: Optional[Dict[str, Any]], repo
     what converging duplicates found)."""
     check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    return dict(
+    return converged_result(
         report,
-        changed=changed or bool(report.get("duplicates_removed")),
+        changed,
+        diff,
         vpn_gateway_id=gateway.get("VpnGatewayId"),
         vpn_gateway=snake_resource(gateway),
         vpc_id=vgw_attached_vpc(gateway),
-        diff=diff,
     )
 
 

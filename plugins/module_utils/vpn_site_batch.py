@@ -36,6 +36,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
@@ -121,12 +122,8 @@ def _customer_gateway(client, module: SiteModule) -> Dict[str, Any]:
                 field="name",
             )
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    return dict(
-        report,
-        changed=changed or bool(report.get("duplicates_removed")),
-        customer_gateway_id=gateway.get("CustomerGatewayId"),
-        customer_gateway=snake_resource(gateway),
-        diff=diff,
+    return converged_result(
+        report, changed, diff, customer_gateway_id=gateway.get("CustomerGatewayId"), customer_gateway=snake_resource(gateway)
     )
 
 
@@ -166,8 +163,7 @@ def _vpn_connection(client, module: SiteModule, secrets: Callable[[], Any]) -> D
         if warning:
             module.warn(warning)
     result = vpn_connection_result(connection, p["return_secrets"], None)
-    changed |= bool(report.get("duplicates_removed"))
-    return dict(report, changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+    return converged_result(report, changed, diff, vpn_connection_id=connection.get("VpnConnectionId"), **result)
 
 
 def _step(step, client, module: SiteModule, *more) -> Dict[str, Any]:

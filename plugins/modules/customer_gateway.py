@@ -214,6 +214,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import Vali
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 
 
@@ -294,7 +295,7 @@ def finish(client, module, existing, report, old):
     if p["state"] == "absent":
         changed, diff = remove_customer_gateway(client, module, existing)
         gw_id = existing["CustomerGatewayId"] if existing else None
-        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), customer_gateway_id=gw_id, diff=diff, **report)
+        module.exit_json(**converged_result(report, changed, diff, customer_gateway_id=gw_id))
 
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
     changed |= bool(report.get("duplicates_removed"))

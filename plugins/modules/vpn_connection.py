@@ -349,6 +349,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import transit_gateway_attachment_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 
 
@@ -435,8 +436,7 @@ def run(module):
             module.warn(warning)
     attachment_id = transit_gateway_attachment_id(client, connection)
     result = vpn_connection_result(connection, p["return_secrets"], attachment_id)
-    changed |= bool(report.get("duplicates_removed"))
-    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result, **report)
+    module.exit_json(**converged_result(report, changed, diff, vpn_connection_id=connection.get("VpnConnectionId"), **result))
 
 
 def main():

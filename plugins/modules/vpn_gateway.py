@@ -182,6 +182,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
@@ -231,7 +232,7 @@ def run(module):
             module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
         changed, diff = remove_vpn_gateway(client, module, existing)
         gw_id = existing["VpnGatewayId"] if existing else None
-        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), vpn_gateway_id=gw_id, diff=diff, **report)
+        module.exit_json(**converged_result(report, changed, diff, vpn_gateway_id=gw_id))
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")

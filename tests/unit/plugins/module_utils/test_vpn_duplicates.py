@@ -12,6 +12,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import choose
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import owned
 
@@ -109,3 +110,14 @@ def test_find_converged_hands_only_the_collections_duplicates_to_converge():
 
     with pytest.raises(VpnError, match="Several VPN connections match"):
         find_converged(not_ours, converge, "client")
+
+
+@pytest.mark.parametrize("report, changed, expected", [
+    ({}, False, False),
+    ({}, True, True),
+    ({"duplicates_removed": ["vpn-2"], "duplicates_kept": ["vpn-1"]}, False, True),
+    ({"duplicates_removed": []}, False, False),
+])
+def test_converged_result_is_changed_when_duplicates_were_removed(report, changed, expected):
+    result = converged_result(report, changed, {"before": {}, "after": {}}, vpn_connection_id="vpn-1")
+    assert result == dict(report, changed=expected, diff={"before": {}, "after": {}}, vpn_connection_id="vpn-1")
