@@ -40,6 +40,10 @@ class _IndentedDumper(yaml.SafeDumper):
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
 
+    def generate_anchor(self, node):
+        # the only shared object is the suboptions of the additional key exchange rounds
+        return "key_exchange_round"
+
 
 def render() -> str:
     """The fragment's source text."""

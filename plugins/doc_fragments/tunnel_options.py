@@ -233,7 +233,7 @@ options:
             (1-7, unique), requirement (required, optional) and methods (IANA key exchange method IDs).'
         type: list
         elements: dict
-        suboptions:
+        suboptions: &key_exchange_round
           round:
             description: The round number, 1-7, unique within the phase.
             type: int
@@ -254,20 +254,5 @@ options:
           - Additional key exchange rounds in phase 2 (RFC 9370, IKEv2 only), same form as phase1_additional_key_exchanges.
         type: list
         elements: dict
-        suboptions:
-          round:
-            description: The round number, 1-7, unique within the phase.
-            type: int
-            required: true
-          requirement:
-            description: 'Whether the round must be negotiated. AWS''s default: required.'
-            type: str
-            choices:
-              - required
-              - optional
-          methods:
-            description: IANA IKEv2 key exchange method IDs permitted in this round (35-37 are ML-KEM-512/768/1024).
-              A required round needs at least one.
-            type: list
-            elements: int
+        suboptions: *key_exchange_round
 """

@@ -151,24 +151,24 @@ def parse_bgp_summary(text):
 # ---------------------------------------------------------------------------------------- Junos
 
 
-def parse_junos_ike(text):
+def _junos_peer_states(text, pattern):
+    """{peer IP: "up"|"down"} from the lines ``pattern`` matches (groups ``peer`` and, optional,
+    ``state``: a line without one means up); an "up" line wins over the peer's other lines."""
     result = {}
     for line in (text or "").splitlines():
-        m = re.match(rf"^\s*\d+\s+(UP|DOWN)\s+\S+\s+\S+\s+\S+\s+({_IP})\s*$", line)
-        if m:
-            if result.get(m.group(2)) != "up":
-                result[m.group(2)] = m.group(1).lower()
+        m = re.match(pattern, line)
+        if m and result.get(m.group("peer")) != "up":
+            result[m.group("peer")] = (m.groupdict().get("state") or "up").lower()
     return result
+
+
+def parse_junos_ike(text):
+    return _junos_peer_states(text, rf"^\s*\d+\s+(?P<state>UP|DOWN)\s+\S+\s+\S+\s+\S+\s+(?P<peer>{_IP})\s*$")
 
 
 def parse_junos_ipsec(text):
     """Junos lists installed SAs only: a peer with an inbound SA is up."""
-    result = {}
-    for line in (text or "").splitlines():
-        m = re.match(rf"^\s*<\S+\s+ESP:\S+\s.*?({_IP})\s*$", line)
-        if m:
-            result[m.group(1)] = "up"
-    return result
+    return _junos_peer_states(text, rf"^\s*<\S+\s+ESP:\S+\s.*?(?P<peer>{_IP})\s*$")
 
 
 def parse_junos_bgp_summary(text):

@@ -289,6 +289,13 @@ def _events(events):
             + note + "</section>")
 
 
+def _table_and_problems(parts, head, rows, messages):
+    """Append the table (only when there are rows) and then the problems of one section part."""
+    if rows:
+        parts.append(table(head, rows))
+    parts.append(problems(messages))
+
+
 def _changes(changes):
     if not changes:
         return ""
@@ -301,9 +308,7 @@ def _changes(changes):
                      f"pings lost: {esc(loss or 'none')}.</p>")
         rows = [[esc(i), esc(s.get("step")), esc(s.get("tunnel")), yes_no_badge(s.get("ok"), "done", "failed"),
                  esc(seconds(s.get("seconds"))), esc(s.get("detail"))] for i, s in enumerate(c.get("steps") or [], 1)]
-        if rows:
-            parts.append(table(["#", "Step", "Tunnel", "Result", "Took", "Detail"], rows))
-        parts.append(problems(c.get("messages")))
+        _table_and_problems(parts, ["#", "Step", "Tunnel", "Result", "Took", "Detail"], rows, c.get("messages"))
     return "\n".join(p for p in parts if p) + "</section>"
 
 
@@ -317,9 +322,8 @@ def _drift(drift):
     rows = [[esc(d.get("tunnel")), esc(label(d.get("field")))] + [esc(words(d.get(side), d.get("field") or "")) for side in
                                                                   ("desired", "aws", "device")] + [esc(d.get("wrong"))]
             for d in redact(drift.get("differences") or [])]
-    if rows:
-        parts.append(table(["Tunnel", "Setting", "Inventory (desired)", "AWS", "Device", "Wrong side"], rows))
-    parts.append(problems(drift.get("messages")))
+    _table_and_problems(parts, ["Tunnel", "Setting", "Inventory (desired)", "AWS", "Device", "Wrong side"], rows,
+                        drift.get("messages"))
     return "\n".join(p for p in parts if p) + "</section>"
 
 

@@ -79,6 +79,7 @@ def suboptions_documentation():
     fragment, so the documented choices and types are the spec's.
     """
     spec = tunnel_option_suboptions()
+    rounds = None
     docs = {
         "outside_ip_address": _doc_entry(
             spec["outside_ip_address"],
@@ -103,7 +104,8 @@ def suboptions_documentation():
             }
         elif field.kind == "list_dict":
             sub = spec[name]["options"]
-            entry["suboptions"] = {
+            # One object for every phase's rounds: the generated fragment writes it once (a YAML alias).
+            rounds = rounds or {
                 "round": _doc_entry(sub["round"], "The round number, 1-7, unique within the phase."),
                 "requirement": _doc_entry(sub["requirement"], "Whether the round must be negotiated. AWS's default: required."),
                 "methods": _doc_entry(
@@ -112,6 +114,7 @@ def suboptions_documentation():
                     "A required round needs at least one.",
                 ),
             }
+            entry["suboptions"] = rounds
         if field.no_log:
             entry["description"].append("Never logged.")
         docs[name] = entry

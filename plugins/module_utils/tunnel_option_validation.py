@@ -169,36 +169,29 @@ def _distinct_methods_possible(candidate_sets):
     return all(assign(i, set()) for i in range(len(candidate_sets)))
 
 
-def _check_inside_cidr(value, where, errors):
+# The inside network of a tunnel, per address family: (IP version, prefix length, range, reserved).
+_INSIDE_NETWORKS = {
+    "tunnel_inside_cidr": (4, 30, INSIDE_CIDR_RANGE, RESERVED_INSIDE_CIDRS),
+    "tunnel_inside_ipv6_cidr": (6, 126, INSIDE_IPV6_RANGE, ()),
+}
+
+
+def _check_inside_network(name, value, where, errors):
+    version, prefixlen, allowed, reserved = _INSIDE_NETWORKS[name]
     if not isinstance(value, str):
         errors.append((where, f"must be a CIDR string, got {value!r}"))
         return
     try:
-        net = ipaddress.IPv4Network(value, strict=True)
+        net = (ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network)(value, strict=True)
     except ValueError as e:
-        errors.append((where, f"{value!r} is not an IPv4 network address with prefix ({e})"))
+        errors.append((where, f"{value!r} is not an IPv{version} network address with prefix ({e})"))
         return
-    if net.prefixlen != 30:
-        errors.append((where, f"{value} must be a /30"))
-    elif not net.subnet_of(INSIDE_CIDR_RANGE):
-        errors.append((where, f"{value} is not in {INSIDE_CIDR_RANGE}"))
-    elif net in RESERVED_INSIDE_CIDRS:
+    if net.prefixlen != prefixlen:
+        errors.append((where, f"{value} must be a /{prefixlen}"))
+    elif not net.subnet_of(allowed):
+        errors.append((where, f"{value} is not in {allowed}"))
+    elif net in reserved:
         errors.append((where, f"{value} is reserved by AWS (169.254.0.0/30 to 169.254.5.0/30, 169.254.169.252/30)"))
-
-
-def _check_inside_ipv6_cidr(value, where, errors):
-    if not isinstance(value, str):
-        errors.append((where, f"must be a CIDR string, got {value!r}"))
-        return
-    try:
-        net = ipaddress.IPv6Network(value, strict=True)
-    except ValueError as e:
-        errors.append((where, f"{value!r} is not an IPv6 network address with prefix ({e})"))
-        return
-    if net.prefixlen != 126:
-        errors.append((where, f"{value} must be a /126"))
-    elif not net.subnet_of(INSIDE_IPV6_RANGE):
-        errors.append((where, f"{value} is not in {INSIDE_IPV6_RANGE}"))
 
 
 def _check_psk(value, where, errors):
@@ -238,10 +231,8 @@ def tunnel_errors(options, prefix="tunnel_options[1]", base=None):
             continue
         if value is None:
             continue
-        if name == "tunnel_inside_cidr":
-            _check_inside_cidr(value, where, errors)
-        elif name == "tunnel_inside_ipv6_cidr":
-            _check_inside_ipv6_cidr(value, where, errors)
+        if name in _INSIDE_NETWORKS:
+            _check_inside_network(name, value, where, errors)
         elif name == "pre_shared_key":
             _check_psk(value, where, errors)
         elif field.kind in ("list_str", "list_int"):

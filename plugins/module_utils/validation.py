@@ -86,6 +86,16 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _parse_address(value, field, parse, kinds, kind=None):
+    """``value`` (a non-empty string) parsed by ``parse``; ``kinds``/``kind`` name what it must be in errors."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"must be an {kinds} address, got {value!r}")
+    try:
+        return parse(value.strip())
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a valid {kind or kinds} address") from None
+
+
 def validate_ipv4_address(value, field="ip_address", public=False, allow_private=False):
     """Return ``value`` as a canonical IPv4 address string.
 
@@ -95,12 +105,7 @@ def validate_ipv4_address(value, field="ip_address", public=False, allow_private
     RFC 6598 addresses through.  Documentation ranges (192.0.2.0/24, 198.51.100.0/24,
     203.0.113.0/24) are accepted.
     """
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"must be an IPv4 address, got {value!r}")
-    try:
-        addr = ipaddress.IPv4Address(value.strip())
-    except ValueError:
-        raise ValidationError(field, f"{value!r} is not a valid IPv4 address") from None
+    addr = _parse_address(value, field, ipaddress.IPv4Address, "IPv4")
     if public:
         for net in _NOT_PUBLIC_V4:
             if addr in net:
@@ -119,12 +124,7 @@ def validate_outside_address(value, field="ip_address"):
     benchmarking (198.18.0.0/15), multicast, reserved, broadcast; for IPv6 anything but global
     unicast (and the documentation prefix 2001:db8::/32, which the lab uses).
     """
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"must be an IPv4 or IPv6 address, got {value!r}")
-    try:
-        addr = ipaddress.ip_address(value.strip())
-    except ValueError:
-        raise ValidationError(field, f"{value!r} is not a valid IP address") from None
+    addr = _parse_address(value, field, ipaddress.ip_address, "IPv4 or IPv6", "IP")
     if addr.version == 4:
         for net in _NEVER_V4:
             if addr in net:

@@ -42,6 +42,21 @@ class DuplicatesFound(VpnError):
         self.matches = matches
 
 
+def find_converged(find, converge_matches, *args, **criteria) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+    """``find(*args, **criteria)``, with duplicates that are all the collection's handed to
+    ``converge_matches(matches)``: (the one resource or None, what converging reports)."""
+    try:
+        return find(*args, **criteria), {}
+    except DuplicatesFound as dup:
+        return converge_matches(dup.matches)
+
+
+def converged_result(report: Dict[str, Any], changed: bool, diff: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+    """An ensure step's result: what converging duplicates reported (``report``), and changed also
+    when that removed some."""
+    return dict(report, changed=changed or bool(report.get("duplicates_removed")), diff=diff, **fields)
+
+
 def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str, Any]]) -> bool:
     """The collection's: carries Name=name and every tag of ``tags``."""
     if name is None:

@@ -33,10 +33,12 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import disable_vgw_route_propagation
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
 
 
@@ -196,6 +198,21 @@ def check_vpn_gateway_target(client, module, existing: Optional[Dict[str, Any]])
     unknown = sorted(set(rt_ids or []) - {rt["RouteTableId"] for rt in tables})
     if unknown:
         raise VpnError(f"route_table_ids: {', '.join(unknown)} not found in {vpc_id}", field="route_table_ids")
+
+
+def present_vpn_gateway(client, module, existing: Optional[Dict[str, Any]], report: Dict[str, Any]) -> Dict[str, Any]:
+    """The vpn_gateway module's present path once the gateway is found: its result (``report``:
+    what converging duplicates found)."""
+    check_vpn_gateway_target(client, module, existing)
+    changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
+    return converged_result(
+        report,
+        changed,
+        diff,
+        vpn_gateway_id=gateway.get("VpnGatewayId"),
+        vpn_gateway=snake_resource(gateway),
+        vpc_id=vgw_attached_vpc(gateway),
+    )
 
 
 def _ensure_vgw_attachment(client, module, vgw: Dict[str, Any], vpc_id: Optional[str]) -> Tuple[bool, Dict[str, Any]]:

@@ -64,18 +64,15 @@ def hub_errors(hub):
             errors.append(f"sitevpn_hub.{key}: must be an ID starting with {prefix}, got {hub[key]!r}")
     if "subnet_ids" in hub and (not isinstance(hub["subnet_ids"], list) or not all(str(s).startswith("subnet-") for s in hub["subnet_ids"])):
         errors.append(f"sitevpn_hub.subnet_ids: must be a list of subnet IDs (one per Availability Zone), got {hub['subnet_ids']!r}")
-    if "amazon_side_asn" in hub:
-        try:
-            validate_amazon_side_asn(hub["amazon_side_asn"], "sitevpn_hub.amazon_side_asn")
-        except ValidationError as e:
-            errors.append(str(e))
     if "tunnel_bandwidth" in hub and hub["tunnel_bandwidth"] not in TUNNEL_BANDWIDTHS:
         errors.append(f"sitevpn_hub.tunnel_bandwidth: {hub['tunnel_bandwidth']!r} is not one of {', '.join(TUNNEL_BANDWIDTHS)}")
-    if "vpc_route_summaries" in hub:
-        try:
-            validate_cidrs(hub["vpc_route_summaries"], "sitevpn_hub.vpc_route_summaries")
-        except ValidationError as e:
-            errors.append(str(e))
+    # the keys the shared validators check, in the order their errors are reported
+    for key, validate in (("amazon_side_asn", validate_amazon_side_asn), ("vpc_route_summaries", validate_cidrs)):
+        if key in hub:
+            try:
+                validate(hub[key], f"sitevpn_hub.{key}")
+            except ValidationError as e:
+                errors.append(str(e))
     return errors
 
 

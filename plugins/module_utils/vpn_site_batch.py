@@ -36,12 +36,11 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import vgw_attached_vpc
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import present_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
 
 # The vpn_connection module's parameters the role leaves at their defaults.
@@ -91,23 +90,12 @@ def hub_params(args: Dict[str, Any], vpc: Dict[str, Any]) -> Dict[str, Any]:
 def ensure_hub(client, module: SiteModule) -> Dict[str, Any]:
     """The VPN gateway every site shares, as the vpn_gateway module makes it (raises on an error)."""
     p = module.params
-    report: Dict[str, Any] = {}
-    try:
-        existing = find_vpn_gateway(
-            client, name=p["name"], tags=p["tags"], amazon_side_asn=p["amazon_side_asn"], vpc_id=p["vpc_id"]
-        )
-    except DuplicatesFound as dup:
-        existing, report = converge_vpn_gateways(client, module, dup.matches)
-    check_vpn_gateway_target(client, module, existing)
-    changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    return dict(
-        report,
-        changed=changed or bool(report.get("duplicates_removed")),
-        vpn_gateway_id=gateway.get("VpnGatewayId"),
-        vpn_gateway=snake_resource(gateway),
-        vpc_id=vgw_attached_vpc(gateway),
-        diff=diff,
+    existing, report = find_converged(
+        find_vpn_gateway,
+        lambda matches: converge_vpn_gateways(client, module, matches),
+        client, name=p["name"], tags=p["tags"], amazon_side_asn=p["amazon_side_asn"], vpc_id=p["vpc_id"],
     )
+    return present_vpn_gateway(client, module, existing, report)
 
 
 def _customer_gateway(client, module: SiteModule) -> Dict[str, Any]:
@@ -118,13 +106,11 @@ def _customer_gateway(client, module: SiteModule) -> Dict[str, Any]:
         p["bgp_asn"] = validate_customer_gateway_asn(p["bgp_asn"], "bgp_asn", region=module.region)
     except ValidationError as e:
         raise VpnError(str(e), field=e.field) from None
-    report: Dict[str, Any] = {}
-    try:
-        existing = find_customer_gateway(
-            client, p["ip_address"], p["bgp_asn"], device_name=None, name=p["name"], certificate_arn=None, tags=p["tags"]
-        )
-    except DuplicatesFound as dup:
-        existing, report = converge_customer_gateways(client, module, dup.matches)
+    existing, report = find_converged(
+        find_customer_gateway,
+        lambda matches: converge_customer_gateways(client, module, matches),
+        client, p["ip_address"], p["bgp_asn"], device_name=None, name=p["name"], certificate_arn=None, tags=p["tags"],
+    )
     if not existing:
         others = find_customer_gateway_namesake(client, p["name"])
         if others:
@@ -136,12 +122,8 @@ def _customer_gateway(client, module: SiteModule) -> Dict[str, Any]:
                 field="name",
             )
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    return dict(
-        report,
-        changed=changed or bool(report.get("duplicates_removed")),
-        customer_gateway_id=gateway.get("CustomerGatewayId"),
-        customer_gateway=snake_resource(gateway),
-        diff=diff,
+    return converged_result(
+        report, changed, diff, customer_gateway_id=gateway.get("CustomerGatewayId"), customer_gateway=snake_resource(gateway)
     )
 
 
@@ -164,16 +146,14 @@ def _vpn_connection(client, module: SiteModule, secrets: Callable[[], Any]) -> D
     errors = validation_errors(p)
     if errors:
         raise VpnError("; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
-    report: Dict[str, Any] = {}
-    try:
-        # on a transit gateway hub the site's connection is found on any gateway (its customer gateway
-        # is the site's own) and moved in place (ModifyVpnConnection): a site leaves a full VPN gateway
-        existing = find_vpn_connection(
-            client, customer_gateway_id=p["customer_gateway_id"], vpn_gateway_id=p["vpn_gateway_id"],
-            transit_gateway_id=p["transit_gateway_id"] if p["vpn_concentrator_id"] else None, name=p["name"], tags=p["tags"]
-        )
-    except DuplicatesFound as dup:
-        existing, report = converge_vpn_connections(client, module, dup.matches)
+    # on a transit gateway hub the site's connection is found on any gateway (its customer gateway
+    # is the site's own) and moved in place (ModifyVpnConnection): a site leaves a full VPN gateway
+    existing, report = find_converged(
+        find_vpn_connection,
+        lambda matches: converge_vpn_connections(client, module, matches),
+        client, customer_gateway_id=p["customer_gateway_id"], vpn_gateway_id=p["vpn_gateway_id"],
+        transit_gateway_id=p["transit_gateway_id"] if p["vpn_concentrator_id"] else None, name=p["name"], tags=p["tags"],
+    )
     errors = existing_errors(p, existing)
     if errors:
         raise VpnError("; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
@@ -183,8 +163,7 @@ def _vpn_connection(client, module: SiteModule, secrets: Callable[[], Any]) -> D
         if warning:
             module.warn(warning)
     result = vpn_connection_result(connection, p["return_secrets"], None)
-    changed |= bool(report.get("duplicates_removed"))
-    return dict(report, changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result)
+    return converged_result(report, changed, diff, vpn_connection_id=connection.get("VpnConnectionId"), **result)
 
 
 def _step(step, client, module: SiteModule, *more) -> Dict[str, Any]:

@@ -90,12 +90,12 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
+      - Seconds to wait.
     type: int
     default: 300
-notes:
-  - Supports check mode (no write call is made) and diff mode.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
+  - sitevpn.aws.ensure.poll
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -214,7 +214,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import Vali
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 
 
 def validate(module: AnsibleAWSModule) -> None:
@@ -272,20 +273,18 @@ def run(module):
         for field, message in identity_errors(p, existing):
             module.fail_json(msg=f"{field}: {message}", field=field, customer_gateway_id=p["customer_gateway_id"])
         return finish(client, module, existing, {}, None)
-    report = {}
-    try:
-        existing = find_customer_gateway(
-            client,
-            p["ip_address"],
-            p["bgp_asn"],
-            device_name=p["device_name"],
-            name=p["name"],
-            certificate_arn=p["certificate_arn"],
-            tags=p["tags"],
-        )
-    except DuplicatesFound as dup:
-        # with state=absent the keeper goes below (one in use is kept first, and fails as usual)
-        existing, report = converge_customer_gateways(client, module, dup.matches)
+    # with state=absent the keeper of duplicates goes below (one in use is kept first, and fails as usual)
+    existing, report = find_converged(
+        find_customer_gateway,
+        lambda matches: converge_customer_gateways(client, module, matches),
+        client,
+        p["ip_address"],
+        p["bgp_asn"],
+        device_name=p["device_name"],
+        name=p["name"],
+        certificate_arn=p["certificate_arn"],
+        tags=p["tags"],
+    )
     old = namesake_to_replace(client, module) if not existing and p["name"] and p["state"] == "present" else None
     return finish(client, module, existing, report, old)
 
@@ -296,7 +295,7 @@ def finish(client, module, existing, report, old):
     if p["state"] == "absent":
         changed, diff = remove_customer_gateway(client, module, existing)
         gw_id = existing["CustomerGatewayId"] if existing else None
-        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), customer_gateway_id=gw_id, diff=diff, **report)
+        module.exit_json(**converged_result(report, changed, diff, customer_gateway_id=gw_id))
 
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
     changed |= bool(report.get("duplicates_removed"))

@@ -13,6 +13,8 @@ short_description: Gather information about AWS customer gateways
 version_added: 0.1.0
 description:
   - Lists customer gateways, by ID and/or filters, in one DescribeCustomerGateways call.
+  - Filter names (O(filters)) such as C(ip-address), C(bgp-asn), see
+    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeCustomerGateways.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -23,13 +25,8 @@ options:
     elements: str
     default: []
     aliases: [customer_gateway_id]
-  filters:
-    description:
-      - Filters as a dict of filter name to value(s), for example C(ip-address), C(bgp-asn), C(state), C(tag:Name).
-      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeCustomerGateways.html).
-    type: dict
-    default: {}
 extends_documentation_fragment:
+  - sitevpn.aws.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -50,9 +50,8 @@ options:
       - Seconds to wait for an old association to go before the new one is made.
     type: int
     default: 300
-notes:
-  - Supports check mode (no write call is made) and diff mode.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -53,12 +53,12 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
+      - Seconds to wait.
     type: int
     default: 600
-notes:
-  - Supports check mode (no write call is made) and diff mode.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
+  - sitevpn.aws.ensure.poll
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

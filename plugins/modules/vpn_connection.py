@@ -164,13 +164,15 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for each state change. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
+      - Seconds to wait for each state change.
     type: int
     default: 900
 notes:
-  - Supports check mode (no write call is made) and diff mode (pre-shared keys are never shown).
+  - Diff mode never shows pre-shared keys.
   - All input is validated before any API call; errors name the field and the rule.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
+  - sitevpn.aws.ensure.poll
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -347,7 +349,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import transit_gateway_attachment_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import vpn_connection_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 
 
 def fail_on(module: AnsibleAWSModule, errors) -> None:
@@ -390,23 +393,24 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    report = {}
-    try:
-        existing = find_vpn_connection(
-            client,
-            vpn_connection_id=p["vpn_connection_id"],
-            customer_gateway_id=p["customer_gateway_id"],
-            vpn_gateway_id=p["vpn_gateway_id"],
-            transit_gateway_id=p["transit_gateway_id"],
-            name=p["name"],
-            tags=p["tags"],
-        )
-    except DuplicatesFound as dup:
+    def converge_matches(matches):
         if p["state"] == "absent":
-            for connection in dup.matches:
+            for connection in matches:
                 remove_vpn_connection(client, module, connection)
-            module.exit_json(changed=True, vpn_connection_id=None, duplicates_removed=[c["VpnConnectionId"] for c in dup.matches])
-        existing, report = converge_vpn_connections(client, module, dup.matches)
+            module.exit_json(changed=True, vpn_connection_id=None, duplicates_removed=[c["VpnConnectionId"] for c in matches])
+        return converge_vpn_connections(client, module, matches)
+
+    existing, report = find_converged(
+        find_vpn_connection,
+        converge_matches,
+        client,
+        vpn_connection_id=p["vpn_connection_id"],
+        customer_gateway_id=p["customer_gateway_id"],
+        vpn_gateway_id=p["vpn_gateway_id"],
+        transit_gateway_id=p["transit_gateway_id"],
+        name=p["name"],
+        tags=p["tags"],
+    )
     if p["state"] == "absent":
         changed, diff = remove_vpn_connection(client, module, existing)
         conn_id = existing["VpnConnectionId"] if existing else None
@@ -432,8 +436,7 @@ def run(module):
             module.warn(warning)
     attachment_id = transit_gateway_attachment_id(client, connection)
     result = vpn_connection_result(connection, p["return_secrets"], attachment_id)
-    changed |= bool(report.get("duplicates_removed"))
-    module.exit_json(changed=changed, vpn_connection_id=connection.get("VpnConnectionId"), diff=diff, **result, **report)
+    module.exit_json(**converged_result(report, changed, diff, vpn_connection_id=connection.get("VpnConnectionId"), **result))
 
 
 def main():

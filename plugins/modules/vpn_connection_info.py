@@ -14,6 +14,8 @@ version_added: 0.1.0
 description:
   - Lists VPN connections, by ID and/or filters, in one DescribeVpnConnections call, each with its
     C(tunnels) merged from the CustomerGatewayConfiguration, the tunnel options and the telemetry.
+  - Filter names (O(filters)) such as C(customer-gateway-id), C(vpn-gateway-id), see
+    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnConnections.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -24,12 +26,6 @@ options:
     elements: str
     default: []
     aliases: [vpn_connection_id]
-  filters:
-    description:
-      - Filters as a dict of filter name to value(s), for example C(customer-gateway-id), C(vpn-gateway-id), C(state), C(tag:Name).
-      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnConnections.html).
-    type: dict
-    default: {}
   return_secrets:
     description:
       - Return the pre-shared keys and the C(customer_gateway_configuration) XML, which carries them.
@@ -37,6 +33,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - sitevpn.aws.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -82,12 +82,12 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait. The poll interval is O(wait_timeout)/60 seconds, between 1 and 5.
+      - Seconds to wait.
     type: int
     default: 320
-notes:
-  - Supports check mode (no write call is made) and diff mode.
 extends_documentation_fragment:
+  - sitevpn.aws.ensure
+  - sitevpn.aws.ensure.poll
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -182,14 +182,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import check_vpn_gateway_target
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import ensure_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import present_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import remove_vpn_gateway
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import vgw_attached_vpc
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
 
@@ -214,18 +212,16 @@ def run(module):
     p = module.params
     client = module.client("ec2")
 
-    report = {}
-    try:
-        existing = find_vpn_gateway(
-            client,
-            vpn_gateway_id=p["vpn_gateway_id"],
-            name=p["name"],
-            tags=p["tags"],
-            amazon_side_asn=p["amazon_side_asn"],
-            vpc_id=p["vpc_id"],
-        )
-    except DuplicatesFound as dup:
-        existing, report = converge_vpn_gateways(client, module, dup.matches)
+    existing, report = find_converged(
+        find_vpn_gateway,
+        lambda matches: converge_vpn_gateways(client, module, matches),
+        client,
+        vpn_gateway_id=p["vpn_gateway_id"],
+        name=p["name"],
+        tags=p["tags"],
+        amazon_side_asn=p["amazon_side_asn"],
+        vpc_id=p["vpc_id"],
+    )
     if p["state"] == "absent":
         users = connections_using(client, {"vpn-gateway-id": existing["VpnGatewayId"]}) if existing else []
         message = f"{existing['VpnGatewayId']} has live VPN connection(s) {', '.join(users)}; delete them first" if users else ""
@@ -236,22 +232,13 @@ def run(module):
             module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
         changed, diff = remove_vpn_gateway(client, module, existing)
         gw_id = existing["VpnGatewayId"] if existing else None
-        module.exit_json(changed=changed or bool(report.get("duplicates_removed")), vpn_gateway_id=gw_id, diff=diff, **report)
+        module.exit_json(**converged_result(report, changed, diff, vpn_gateway_id=gw_id))
 
     if not existing and p["vpn_gateway_id"]:
         module.fail_json(msg=f"vpn_gateway_id: {p['vpn_gateway_id']} does not exist")
-    check_vpn_gateway_target(client, module, existing)
-    changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    result = dict(
-        report,
-        changed=changed or bool(report.get("duplicates_removed")),
-        vpn_gateway_id=gateway.get("VpnGatewayId"),
-        vpn_gateway=snake_resource(gateway),
-        vpc_id=vgw_attached_vpc(gateway),
-        diff=diff,
-    )
+    result = present_vpn_gateway(client, module, existing, report)
     if p["route_table_ids"] is not None:
-        result["route_table_ids"] = diff["after"].get("route_table_ids", [])
+        result["route_table_ids"] = result["diff"]["after"].get("route_table_ids", [])
     module.exit_json(**result)
 
 

@@ -13,6 +13,8 @@ short_description: Gather information about AWS virtual private gateways
 version_added: 0.1.0
 description:
   - Lists virtual private gateways, by ID and/or filters, in one DescribeVpnGateways call.
+  - Filter names (O(filters)) such as C(attachment.vpc-id), C(amazon-side-asn), see
+    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnGateways.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -23,13 +25,8 @@ options:
     elements: str
     default: []
     aliases: [vpn_gateway_id]
-  filters:
-    description:
-      - Filters as a dict of filter name to value(s), for example C(attachment.vpc-id), C(amazon-side-asn), C(state), C(tag:Name).
-      - See U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnGateways.html).
-    type: dict
-    default: {}
 extends_documentation_fragment:
+  - sitevpn.aws.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

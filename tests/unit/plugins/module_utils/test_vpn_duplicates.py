@@ -12,6 +12,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import choose
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import owned
 
 OURS = {"Project": "sitevpn", "Site": "site-a"}
@@ -87,3 +89,35 @@ def test_lookup_hands_over_only_the_collections_duplicates():
     with pytest.raises(VpnError) as err:
         find_vpn_connection(client, customer_gateway_id="cgw-1", vpn_gateway_id="vgw-1", name="sitevpn-site-a", tags=OURS)
     assert not isinstance(err.value, DuplicatesFound) and "give vpn_connection_id or a distinct name" in err.value.message
+
+
+def test_find_converged_hands_only_the_collections_duplicates_to_converge():
+    found = conn("vpn-1")
+    converge = MagicMock(return_value=(found, {"duplicates_removed": ["vpn-2"]}))
+    assert find_converged(lambda client, **kw: kw["hit"], converge, "client", hit=found) == (found, {})
+    converge.assert_not_called()
+
+    matches = [conn("vpn-1"), conn("vpn-2")]
+
+    def several_found(client):
+        raise DuplicatesFound("Several", matches)
+
+    assert find_converged(several_found, converge, "client") == (found, {"duplicates_removed": ["vpn-2"]})
+    converge.assert_called_once_with(matches)
+
+    def not_ours(client):
+        raise VpnError("Several VPN connections match")
+
+    with pytest.raises(VpnError, match="Several VPN connections match"):
+        find_converged(not_ours, converge, "client")
+
+
+@pytest.mark.parametrize("report, changed, expected", [
+    ({}, False, False),
+    ({}, True, True),
+    ({"duplicates_removed": ["vpn-2"], "duplicates_kept": ["vpn-1"]}, False, True),
+    ({"duplicates_removed": []}, False, False),
+])
+def test_converged_result_is_changed_when_duplicates_were_removed(report, changed, expected):
+    result = converged_result(report, changed, {"before": {}, "after": {}}, vpn_connection_id="vpn-1")
+    assert result == dict(report, changed=expected, diff={"before": {}, "after": {}}, vpn_connection_id="vpn-1")
