@@ -13,7 +13,7 @@ DEB_OPTIONAL := libstrongswan-extra-plugins
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup venv debs site test unit integration lint sanity bench clean lab-down eda
+.PHONY: all setup venv debs site test unit integration lint sanity bench clean lab-down eda fleet
 
 all: test
 
@@ -41,6 +41,12 @@ $(DEB_STAMP):
 
 site: setup
 	$(BIN)/ansible-playbook site.yml
+
+# SITES generated lab sites on one VPN concentrator through site.yml (own lab, stopped after): what came
+# up, and wall time, CPU and memory per site (docs/fleet.md). Root and the data plane's packages.
+SITES ?= 50
+fleet: setup
+	$(BIN)/python bench/fleet.py --sites $(SITES)
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit lab/tests

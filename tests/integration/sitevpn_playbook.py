@@ -13,6 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = Path(__file__).resolve().parent / "targets"
+# the lab inventory's two virtual private gateway sites (site-bgp, site-static) without its transit
+# gateway site (hubs.yml): the tests of one stage on a VGW; group_vars/ apply all the same
+LAB_VGW_SITES = ROOT / "inventories" / "lab" / "hosts.yml"
 BIN = Path(sys.executable).parent
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import time
 
-from sitevpn_playbook import ROOT, run_playbook, settled
+from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook, settled
 
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 PREFIX = "sitevpn-vpn-"
 ALARM = f"{PREFIX}site-static-tunnel1-down"
 

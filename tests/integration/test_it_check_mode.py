@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sitevpn_playbook import ROOT, run_playbook, writes
+from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook, writes
 
 PLAYBOOK = ROOT / "playbooks" / "provision.yml"
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 
 
 def test_check_mode_writes_nothing(lab):

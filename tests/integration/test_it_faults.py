@@ -20,10 +20,10 @@ import time
 
 import pytest
 from lab_counts import assert_converged, everything
-from sitevpn_playbook import BIN, ROOT, run_playbook, writes
+from sitevpn_playbook import BIN, LAB_VGW_SITES, ROOT, run_playbook, writes
 
 PLAYBOOK = ROOT / "playbooks" / "provision.yml"
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 SITE = "site-bgp"
 READS = ("Describe", "Get", "List")
 

@@ -17,11 +17,11 @@ import subprocess
 from collections import Counter
 
 from lab_counts import assert_converged, everything
-from sitevpn_playbook import BIN, RECAP, ROOT, run_playbook
+from sitevpn_playbook import BIN, LAB_VGW_SITES, RECAP, ROOT, run_playbook
 
 PROVISION = ROOT / "playbooks" / "provision.yml"
 TEARDOWN = ROOT / "playbooks" / "teardown.yml"
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 API_ONLY = {"sitevpn_lab_dataplane": False}
 SLOW_CREATES = {
     "actions": {

@@ -1,7 +1,7 @@
 """site.yml end to end on the lab inventory: the lab role starts its own lab API, the AWS side is
 provisioned, the lab's data plane (AWS edge, device namespaces) is built where this machine can
-run it, the devices are configured (every tunnel UP), verified, and failover-tested on both sites
-in parallel (graceful and silent, pings both ways, within the issue's bounds, device left as
+run it, the devices are configured (every tunnel UP), verified, and failover-tested on all three
+sites (two on the VPC's virtual private gateway, one on a transit gateway) in parallel (graceful and silent, pings both ways, within the issue's bounds, device left as
 found), with the monitoring chain proven at each step (alarm, SNS, Lambda; the lab's clock runs
 120 times faster for CloudWatch); a second run, with ansible-rulebook consuming the tunnel events,
 changes nothing, passes again and proves the on-prem reaction too; playbooks/verify.yml then names
@@ -30,6 +30,9 @@ from sitevpn_playbook import BIN, ROOT, run_playbook
 INVENTORY = ROOT / "inventories" / "lab"
 # per run (fixed width, so no prefix is another run's prefix): two runs at once must not share namespaces
 PREFIX = f"svlq{os.getpid() % 10000:04d}"
+# the lab inventory's sites: routing, customer gateway IP
+SITES = {"site-bgp": ("bgp", "203.0.113.10"), "site-static": ("static", "203.0.113.20"),
+         "site-tgw": ("bgp", "203.0.113.30")}
 
 
 def free_port() -> int:
@@ -64,7 +67,7 @@ def check_no_psk_leak(url, output, state_dir, extra_roots, since, dataplane):
     assert "ESTABLISH LOCAL CONNECTION" in output and "invocation" in output, output[-2000:]
     assert extra_roots[0].stat().st_size > 0  # the log is written, and searched
     psks = lab_psks(url)
-    assert len(psks) == 4, "two sites, two tunnels each"
+    assert len(psks) == 2 * len(SITES), "two tunnels per site"
     leaks = find_leaks(psks, {"ansible-playbook -vvv": output}, default_roots(ROOT, state_dir, *extra_roots), since)
     assert leaks == [], "\n".join(map(str, leaks))
     if dataplane:
@@ -92,10 +95,10 @@ ONPREM_STEP = "on-prem reaction: routes + firewall object"
 
 
 def check_failover(reports: Path, onprem: bool = False) -> dict:
-    """Both lab sites, both modes, within the bounds, each step of the monitoring chain proven (and
+    """Every lab site, both modes, within the bounds, each step of the monitoring chain proven (and
     of the on-prem reaction with ONPREM); returns {site: report}."""
     out = {}
-    for site, routing in (("site-bgp", "bgp"), ("site-static", "static")):
+    for site, (routing, _ip) in SITES.items():
         rep = json.loads((reports / site / "failover.json").read_text())
         assert rep["ok"] is True and rep["messages"] == [], rep["messages"]
         assert rep["routing"] == routing and rep["device_left_as_found"] is True
@@ -141,7 +144,7 @@ def check_events(reports: Path, runs: int) -> None:
     """reports/<site>/events.json of the rulebook's playbook (the history of RUNS failover tests): per
     failover mode, tunnel 1's DOWN then UP, applied on the device (static site: the VPC routes moved to
     tunnel 2 and back)."""
-    for site in ("site-bgp", "site-static"):
+    for site in SITES:
         records = json.loads((reports / site / "events.json").read_text())
         applied = [r for r in records if r["ok"] and not r["action"].startswith("ignored")]
         assert all(r["ok"] for r in records), records
@@ -162,7 +165,8 @@ def check_events(reports: Path, runs: int) -> None:
 
 
 def check_verify_reports(reports: Path) -> None:
-    """What site.yml's verify wrote for both sites: every check of every tunnel passed."""
+    """What site.yml's verify wrote for every site: every check of every tunnel passed; the transit
+    gateway site judged by its hub's route table, not the VPC's."""
     bgp = json.loads((reports / "site-bgp" / "verify.json").read_text())
     static = json.loads((reports / "site-static" / "verify.json").read_text())
     assert bgp["ok"] is True and static["ok"] is True
@@ -174,8 +178,16 @@ def check_verify_reports(reports: Path) -> None:
     assert bgp["ping_ok"] is True and static["ping_ok"] is True and bgp["best_path_ok"] is True
     assert static["static_routes"] == [{"destination_cidr_block": "172.17.0.0/16", "state": "available"}]
     assert (reports / "site-bgp" / "verify.html").read_text().startswith("<!DOCTYPE html>")
+    tgw = json.loads((reports / "site-tgw" / "verify.json").read_text())
+    assert tgw["ok"] is True and tgw["ping_ok"] is True and tgw["best_path_ok"] is True, tgw["messages"]
+    assert all(t["aws_status"] == "UP" and t["bgp_state"] == "established" for t in tgw["tunnels"])
+    routes = tgw["transit_gateway_routes"]
+    assert routes["route_table_id"].startswith("tgw-rtb-")
+    assert {(r["destination_cidr_block"], r["type"], r["state"]) for r in routes["routes"]} >= {
+        ("172.18.0.0/16", "propagated", "active")}, routes
+    assert "172.18.0.0/16" not in bgp["propagated_routes"]
     index = (reports / "index.html").read_text()
-    assert "site-bgp/verify.html" in index and "site-static/verify.html" in index
+    assert all(f"{site}/verify.html" in index for site in SITES)
 
 
 def verify(url, reports):
@@ -207,6 +219,7 @@ def check_verify_names_what_breaks(url, reports: Path, state_dir: Path) -> None:
     assert broken["tunnels"][1]["ike_state"] == "down"
     assert not any(m.startswith("tunnel 1 ") for m in broken["messages"]), broken["messages"]
     assert json.loads((reports / "site-static" / "verify.json").read_text())["ok"] is True
+    assert json.loads((reports / "site-tgw" / "verify.json").read_text())["ok"] is True
 
     # stop advertising the site's prefix: the AWS side names it (no route accepted over tunnel 1,
     # the prefix missing from the VPC)
@@ -256,22 +269,23 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     conns = [c for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] != "deleted"]
     cgws = {g["CustomerGatewayId"]: g["IpAddress"] for g in ec2.describe_customer_gateways()["CustomerGateways"]}
-    assert sorted(cgws[c["CustomerGatewayId"]] for c in conns) == ["203.0.113.10", "203.0.113.20"]
+    assert sorted(cgws[c["CustomerGatewayId"]] for c in conns) == sorted(ip for _r, ip in SITES.values())
+    assert [c["TransitGatewayId"].startswith("tgw-") for c in conns if cgws[c["CustomerGatewayId"]] == "203.0.113.30"] == [True]
 
     if dataplane:
         status = json.loads(subprocess.run([str(BIN / "sitevpn-lab"), "--state-dir", str(lab_env["state_dir"]), "status"],
                                            capture_output=True, text=True, check=True).stdout)
-        assert set(status["sites"]) == {"site-bgp", "site-static"}
+        assert set(status["sites"]) == set(SITES)
         assert all(status["namespaces"].values()), status["namespaces"]
         assert status["processes"]["agent"] is True
         # two AWS edge boxes per connection
-        assert len([ns for ns in status["namespaces"] if ns.startswith(PREFIX + "e")]) == 4
+        assert len([ns for ns in status["namespaces"] if ns.startswith(PREFIX + "e")]) == 2 * len(SITES)
         # the devices were configured by roles/strongswan: every tunnel comes UP on the AWS side
         deadline = time.monotonic() + 90
         while True:
             tele = [t for c in ec2.describe_vpn_connections()["VpnConnections"] if c["State"] == "available"
                     for t in c["VgwTelemetry"]]
-            if len(tele) == 4 and all(t["Status"] == "UP" for t in tele):
+            if len(tele) == 2 * len(SITES) and all(t["Status"] == "UP" for t in tele):
                 break
             assert time.monotonic() < deadline, tele
             time.sleep(1)

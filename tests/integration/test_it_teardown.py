@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from sitevpn_playbook import ROOT, run_playbook
+from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook
 
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 API_ONLY = {"sitevpn_lab_dataplane": False}
 LIVE = ["pending", "available", "deleting"]
 # The lab's alarms keep firing on the (down) tunnels while the test runs; the failover Lambda then

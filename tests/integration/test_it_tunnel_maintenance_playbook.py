@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from sitevpn_playbook import ROOT, run_playbook, writes
+from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook, writes
 
-INVENTORY = ROOT / "inventories" / "lab"
+INVENTORY = LAB_VGW_SITES
 PLAYBOOK = ROOT / "playbooks" / "tunnel_maintenance.yml"
 SITE = "site-bgp"
 WHEN = "2031-05-01T02:00:00Z"
