@@ -183,17 +183,15 @@ EXAMPLES = r"""
     name: site-a
     customer_gateway_id: "{{ cgw.customer_gateway_id }}"
     vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    # both tunnels the same (a YAML alias); AWS picks their inside CIDRs
     tunnel_options:
-      # the second tunnel takes the first one's algorithms (a YAML merge key) with its own inside CIDR
       - &ikev2_gcm
-        tunnel_inside_cidr: 169.254.10.0/30
         ike_versions: [ikev2]
         phase1_encryption_algorithms: [AES256-GCM-16]
         phase2_encryption_algorithms: [AES256-GCM-16]
         phase1_dh_group_numbers: [20]
         phase2_dh_group_numbers: [20]
-      - <<: *ikev2_gcm
-        tunnel_inside_cidr: 169.254.11.0/30
+      - *ikev2_gcm
   register: vpn
 
 - name: A static connection with its routes
