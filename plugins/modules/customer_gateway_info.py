@@ -44,9 +44,8 @@ EXAMPLES = r"""
 RETURN = r"""
 customer_gateways:
   description:
-    - The customer gateways, each as M(sitevpn.aws.customer_gateway) returns one in
-      RV(sitevpn.aws.customer_gateway#module:customer_gateway) (keys in snake_case, tags as a dict),
-      which documents every key.
+    - The customer gateways, each in the form of RV(sitevpn.aws.customer_gateway#module:customer_gateway),
+      which documents every key (snake_case, tags as a dict).
   returned: always
   type: list
   elements: dict

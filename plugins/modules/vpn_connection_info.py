@@ -55,10 +55,9 @@ EXAMPLES = r"""
 RETURN = r"""
 vpn_connections:
   description:
-    - The connections, each as M(sitevpn.aws.vpn_connection) returns one in
-      RV(sitevpn.aws.vpn_connection#module:vpn_connection) (keys in snake_case, tags as a dict), which
-      documents every key, with its C(tunnels) added and without C(transit_gateway_attachment_id) (one
-      more call per connection).
+    - The connections, each in the form of RV(sitevpn.aws.vpn_connection#module:vpn_connection), which
+      documents every key (snake_case, tags as a dict), with its C(tunnels) added and without
+      C(transit_gateway_attachment_id) (one more call per connection).
     - Without O(return_secrets) the pre-shared keys and C(customer_gateway_configuration) are left out.
   returned: always
   type: list

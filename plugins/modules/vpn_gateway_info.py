@@ -43,8 +43,8 @@ EXAMPLES = r"""
 RETURN = r"""
 vpn_gateways:
   description:
-    - The gateways, each as M(sitevpn.aws.vpn_gateway) returns one in RV(sitevpn.aws.vpn_gateway#module:vpn_gateway)
-      (keys in snake_case, tags as a dict), which documents every key.
+    - The gateways, each in the form of RV(sitevpn.aws.vpn_gateway#module:vpn_gateway), which documents
+      every key (snake_case, tags as a dict).
   returned: always
   type: list
   elements: dict
