@@ -18,3 +18,15 @@ options: {}
 notes:
   - While it waits, the module polls every O(wait_timeout)/60 seconds, at least 1 and at most 5.
 """
+
+    # Those of them that clean up the collection's own duplicates (module_utils/vpn_duplicates.py);
+    # each module's description says which one it keeps
+    DUPLICATES = r"""
+options: {}
+notes:
+  - B(Duplicates.) AWS takes no idempotency token for the create call, so two runs that overlap may both
+    create. When several live matches all carry O(name) and all of O(tags) (the collection's own), the
+    module keeps one (the description says which; the same choice in every run), deletes the others that
+    nothing uses, never one in use, and reports them in RV(duplicates_removed) and RV(duplicates_kept) and
+    a warning. Matches that are not all the collection's fail, naming them.
+"""

@@ -20,16 +20,14 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import 
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.render import render_device_config
 from ansible_collections.sitevpn.aws.plugins.module_utils.device_status import parse_device_status as _parse_device_status
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
 
 
 def device_config(plan, device_type, options=None):
     """What the device role pushes for the plan, per vendor module."""
     if options is not None and not isinstance(options, dict):
         raise AnsibleFilterError(f"device_config: options must be a dict, got {type(options).__name__}")
-    try:
-        return render_device_config(plan, device_type, options)
-    except ValidationError as e:
-        raise AnsibleFilterError(f"device_config: {e}") from e
+    return call("device_config", render_device_config, plan, device_type, options, errors=ValidationError)
 
 
 def device_config_text(rendered):
@@ -41,10 +39,7 @@ def device_config_text(rendered):
 
 def fortios_bgp_merge(current, rendered):
     """The FortiGate's BGP object with the connection's neighbors and networks merged in."""
-    try:
-        return merge_router_bgp(current, rendered)
-    except ValidationError as e:
-        raise AnsibleFilterError(f"fortios_bgp_merge: {e}") from e
+    return call("fortios_bgp_merge", merge_router_bgp, current, rendered, errors=ValidationError)
 
 
 def device_taken_ids(facts, device_type, vpn_connection_id, existing=None, rendered=None):
@@ -88,10 +83,7 @@ def device_failure(result):
 
 def parse_device_status(outputs, device_type, tunnels):
     """Per-tunnel status from the device's show-command outputs."""
-    try:
-        return _parse_device_status(device_type, outputs, tunnels)
-    except ValidationError as e:
-        raise AnsibleFilterError(f"parse_device_status: {e}") from e
+    return call("parse_device_status", _parse_device_status, device_type, outputs, tunnels, errors=ValidationError)
 
 
 class FilterModule:

@@ -21,25 +21,22 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.drift import differenc
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import drift_report as build_drift_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_conf
 from ansible_collections.sitevpn.aws.plugins.module_utils.drift import parse_swanctl_negotiated
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
 
 
 def drift_report(facts):
     """The site's drift report from the facts the drift role gathered."""
-    if not isinstance(facts, dict):
-        raise AnsibleFilterError(f"drift_report expects a dict, got {type(facts).__name__}")
-    try:
-        return build_drift_report(
-            facts.get("site"), facts.get("desired") or [], facts.get("connection"), facts.get("device"), facts.get("time"),
-            facts.get("device_type"), facts.get("device_options"),
-        )
-    except (ValueError, TypeError, KeyError) as e:
-        raise AnsibleFilterError(f"drift_report: {e}") from e
+    expect("drift_report", facts, dict, "a dict")
+    return call(
+        "drift_report", build_drift_report,
+        facts.get("site"), facts.get("desired") or [], facts.get("connection"), facts.get("device"), facts.get("time"),
+        facts.get("device_type"), facts.get("device_options"),
+    )
 
 
 def _text(name, text):
-    if text is not None and not isinstance(text, str):
-        raise AnsibleFilterError(f"{name} expects a string, got {type(text).__name__}")
-    return text
+    return expect(name, text, (str, type(None)), "a string")
 
 
 def swanctl_negotiated(text):
@@ -92,8 +89,7 @@ def fortios_configured(phase1, phase2, remote):
 
 def drift_line(difference):
     """One difference of a drift report in words."""
-    if not isinstance(difference, dict):
-        raise AnsibleFilterError(f"drift_line expects a difference (dict), got {type(difference).__name__}")
+    expect("drift_line", difference, dict, "a difference (dict)")
     try:
         return difference_text(difference)
     except KeyError as e:

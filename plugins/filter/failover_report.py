@@ -8,37 +8,25 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sitevpn.aws.plugins.module_utils import failover_report as fr
-
-
-def _call(name, func, *args):
-    try:
-        return func(*args)
-    except (ValueError, TypeError, KeyError) as e:
-        raise AnsibleFilterError(f"{name}: {e}") from e
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
 
 
 def ping_timeline(stdout, interval=0.1):
     """The timeline of one ``ping -D -O -n -i INTERVAL`` run from its output."""
-    if not isinstance(stdout, (str, list)):
-        raise AnsibleFilterError(f"ping_timeline expects ping's output (a string or its lines), got {type(stdout).__name__}")
-    return _call("ping_timeline", fr.ping_timeline, stdout, interval)
+    expect("ping_timeline", stdout, (str, list), "ping's output (a string or its lines)")
+    return call("ping_timeline", fr.ping_timeline, stdout, interval)
 
 
 def failover_mode_result(data):
     """One failover mode's result from its timelines and observations."""
-    if not isinstance(data, dict):
-        raise AnsibleFilterError(f"failover_mode_result expects a dict, got {type(data).__name__}")
-    return _call("failover_mode_result", fr.failover_mode_result, data)
+    return call("failover_mode_result", fr.failover_mode_result, expect("failover_mode_result", data, dict, "a dict"))
 
 
 def failover_report(data):
     """The site's failover report from its mode results."""
-    if not isinstance(data, dict):
-        raise AnsibleFilterError(f"failover_report expects a dict, got {type(data).__name__}")
-    return _call("failover_report", fr.failover_report, data)
+    return call("failover_report", fr.failover_report, expect("failover_report", data, dict, "a dict"))
 
 
 class FilterModule:

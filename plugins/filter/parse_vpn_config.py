@@ -124,20 +124,16 @@ _value:
           type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import parse_customer_gateway_configuration
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
 
 
 def parse_vpn_config(xml):
     """Jinja wrapper: the parser's errors become AnsibleFilterError."""
-    if not isinstance(xml, (str, bytes)):
-        raise AnsibleFilterError(f"parse_vpn_config expects the CustomerGatewayConfiguration XML string, got {type(xml).__name__}")
-    try:
-        return parse_customer_gateway_configuration(xml)
-    except VpnConfigError as e:
-        raise AnsibleFilterError(f"parse_vpn_config: {e}") from e
+    expect("parse_vpn_config", xml, (str, bytes), "the CustomerGatewayConfiguration XML string")
+    return call("parse_vpn_config", parse_customer_gateway_configuration, xml, errors=VpnConfigError)
 
 
 class FilterModule:

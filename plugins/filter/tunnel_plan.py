@@ -15,6 +15,11 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import bui
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
+
+# What the plan builders raise on a connection or site they cannot read
+_PLAN_ERRORS = (VpnConfigError, ValidationError)
 
 
 def _connection(value, name):
@@ -28,9 +33,7 @@ def _connection(value, name):
         if len(value) != 1:
             raise AnsibleFilterError(f"{name} expects one VPN connection, got a list of {len(value)}")
         value = value[0]
-    if not isinstance(value, dict):
-        raise AnsibleFilterError(f"{name} expects a VPN connection (dict), got {type(value).__name__}")
-    return value
+    return expect(name, value, dict, "a VPN connection (dict)")
 
 
 def _has_secrets(connection):
@@ -46,11 +49,7 @@ def _has_secrets(connection):
 
 def vpn_tunnels(connection):
     """The connection's tunnels merged from XML, TunnelOptions and VgwTelemetry."""
-    connection = _connection(connection, "vpn_tunnels")
-    try:
-        return merge_tunnels(connection)
-    except (VpnConfigError, ValidationError) as e:
-        raise AnsibleFilterError(f"vpn_tunnels: {e}") from e
+    return call("vpn_tunnels", merge_tunnels, _connection(connection, "vpn_tunnels"), errors=_PLAN_ERRORS)
 
 
 def _with_secrets(connection, name):
@@ -68,19 +67,12 @@ def vpn_tunnel_plan(connection, site=None):
     connection = _with_secrets(connection, "vpn_tunnel_plan")
     if site is not None and not isinstance(site, dict):
         raise AnsibleFilterError(f"vpn_tunnel_plan: site must be a dict, got {type(site).__name__}")
-    try:
-        return build_tunnel_plan(connection, site)
-    except (VpnConfigError, ValidationError) as e:
-        raise AnsibleFilterError(f"vpn_tunnel_plan: {e}") from e
+    return call("vpn_tunnel_plan", build_tunnel_plan, connection, site, errors=_PLAN_ERRORS)
 
 
 def site_model(connection, site):
     """The site model (module_utils/site_model.py): the plan plus the site's names and device layout."""
-    connection = _with_secrets(connection, "site_model")
-    try:
-        return build_site_model(connection, site)
-    except (VpnConfigError, ValidationError) as e:
-        raise AnsibleFilterError(f"site_model: {e}") from e
+    return call("site_model", build_site_model, _with_secrets(connection, "site_model"), site, errors=_PLAN_ERRORS)
 
 
 def site_names(site, name_prefix=None):

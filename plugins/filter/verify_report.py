@@ -12,17 +12,14 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.report_index import render_index
 from ansible_collections.sitevpn.aws.plugins.module_utils.report_site import render_site_page
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import call
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
 from ansible_collections.sitevpn.aws.plugins.module_utils.verify_report import build_report
 
 
 def verify_report(facts):
     """The site's verify report from the facts the verify role gathered."""
-    if not isinstance(facts, dict):
-        raise AnsibleFilterError(f"verify_report expects a dict, got {type(facts).__name__}")
-    try:
-        return build_report(facts)
-    except (ValueError, TypeError, KeyError) as e:
-        raise AnsibleFilterError(f"verify_report: {e}") from e
+    return call("verify_report", build_report, expect("verify_report", facts, dict, "a dict"))
 
 
 def _check(name, value, kinds, what):
@@ -32,8 +29,7 @@ def _check(name, value, kinds, what):
 
 def verify_report_html(report, failover=None, events=None, changes=None, drift=None):
     """One site's page: the verdict, then tunnels, BGP, routes, failover, chain, events, day-2, drift."""
-    if not isinstance(report, dict):
-        raise AnsibleFilterError(f"verify_report_html expects a dict, got {type(report).__name__}")
+    expect("verify_report_html", report, dict, "a dict")
     _check("verify_report_html", failover, dict, "failover must be a failover report (dict)")
     _check("verify_report_html", events, list, "events must be the list of events.json")
     _check("verify_report_html", changes, list, "changes must be a list of day-2 change reports")

@@ -43,14 +43,12 @@ _value:
   elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sitevpn.aws.plugins.module_utils.site_inputs import site_errors
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.filter_calls import expect
 
 
 def vpn_site_errors(site, other_sites=None):
-    if not isinstance(site, dict):
-        raise AnsibleFilterError(f"vpn_site_errors expects a dict of site variables, got {type(site).__name__}")
+    expect("vpn_site_errors", site, dict, "a dict of site variables")
     return site_errors(dict(site), dict(other_sites or {}))
 
 

@@ -27,6 +27,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import given_params
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
@@ -98,12 +99,7 @@ def ensure_customer_gateway(
     asn = p["bgp_asn"]
     params = {"Type": "ipsec.1"}
     params.update(customer_gateway_asn_params(asn))
-    if p.get("ip_address"):
-        params["IpAddress"] = p["ip_address"]
-    if p.get("certificate_arn"):
-        params["CertificateArn"] = p["certificate_arn"]
-    if p.get("device_name"):
-        params["DeviceName"] = p["device_name"]
+    params.update(given_params(p, {"ip_address": "IpAddress", "certificate_arn": "CertificateArn", "device_name": "DeviceName"}))
     if tags:
         params["TagSpecifications"] = boto3_tag_specifications(tags, types="customer-gateway")
     planned = {

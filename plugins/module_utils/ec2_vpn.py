@@ -277,6 +277,11 @@ def ensure_tags(
     return True, after
 
 
+def given_params(params: Dict[str, Any], api_names: Dict[str, str]) -> Dict[str, Any]:
+    """The API parameters of the module options that were given a value (``api_names``: option -> API name)."""
+    return {api: params[opt] for opt, api in api_names.items() if params.get(opt)}
+
+
 def snake_resource(resource: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """snake_case keys except the tags, which become a plain dict (amazon.aws convention)."""
     if not resource:

@@ -23,6 +23,7 @@ import itertools
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import SECRET_KEYS
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import given_params
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_secrets
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import from_api
@@ -271,14 +272,12 @@ def create_vpn_connection_params(params: Dict[str, Any], tags: Optional[Dict[str
         "Type": params.get("connection_type") or "ipsec.1",
         "CustomerGatewayId": params["customer_gateway_id"],
     }
-    if params.get("vpn_gateway_id"):
-        api["VpnGatewayId"] = params["vpn_gateway_id"]
-    if params.get("transit_gateway_id"):
-        api["TransitGatewayId"] = params["transit_gateway_id"]
-    if params.get("vpn_concentrator_id"):
-        api["VpnConcentratorId"] = params["vpn_concentrator_id"]
-    if params.get("pre_shared_key_storage"):
-        api["PreSharedKeyStorage"] = params["pre_shared_key_storage"]
+    api.update(given_params(params, {
+        "vpn_gateway_id": "VpnGatewayId",
+        "transit_gateway_id": "TransitGatewayId",
+        "vpn_concentrator_id": "VpnConcentratorId",
+        "pre_shared_key_storage": "PreSharedKeyStorage",
+    }))
     options: Dict[str, Any] = {}
     for opt, key, dummy in FIXED_CONNECTION_OPTIONS + MODIFIABLE_CONNECTION_OPTIONS:
         if params.get(opt) is not None:

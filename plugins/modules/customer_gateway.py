@@ -18,13 +18,9 @@ description:
     (O(name)) only tells apart gateways that share all three.
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - A customer gateway cannot be modified in place except for its tags; a different O(certificate_arn) fails.
-  - B(Duplicates.) AWS takes no idempotency token for CreateCustomerGateway, so two runs that
-    overlap may both create. When several live gateways with this identity match and every one
-    carries O(name) and all of O(tags) (the collection's own), the module keeps one - the one a live
-    VPN connection uses, else an C(available) one, else the lowest ID (the same choice in every
-    run); it deletes the others that nothing uses (no live VPN connection), never one in use, and
-    reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that are
-    not all the collection's fail as before, naming them.
+  - Of several live gateways with this identity that are the collection's own (B(Duplicates.) in the
+    notes), the module keeps the one a live VPN connection uses, else an C(available) one, else the
+    lowest ID, and deletes the others that no live VPN connection uses.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -96,6 +92,7 @@ options:
 extends_documentation_fragment:
   - sitevpn.aws.ensure
   - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -43,31 +43,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 customer_gateways:
-  description: The customer gateways, keys in snake_case, tags as a dict.
+  description:
+    - The customer gateways, each in the form of RV(sitevpn.aws.customer_gateway#module:customer_gateway),
+      which documents every key (snake_case, tags as a dict).
   returned: always
   type: list
   elements: dict
+  sample: [{"customer_gateway_id": "cgw-0123456789abcdef0", "ip_address": "203.0.113.10", "bgp_asn": "65000", "state": "available"}]
   contains:
     customer_gateway_id:
-      description: The ID.
+      description: The gateway's ID, for O(customer_gateway_ids) and the modules' C(customer_gateway_id).
       type: str
-      sample: cgw-0123456789abcdef0
-    ip_address:
-      description: The outside IP address.
-      type: str
-      sample: 203.0.113.10
-    bgp_asn:
-      description: The ASN.
-      type: str
-      sample: "65000"
-    state:
-      description: The state.
-      type: str
-      sample: available
-    tags:
-      description: The tags.
-      type: dict
-      sample: {"Name": "site-a"}
 """
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_info_module

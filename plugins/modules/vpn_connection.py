@@ -31,13 +31,9 @@ description:
   - An idempotent run makes a single DescribeVpnConnections call (plus DescribeTransitGatewayAttachments
     for a connection on a transit gateway, and GetSecretValue for keys in Secrets Manager with
     O(return_secrets)).
-  - B(Duplicates.) AWS takes no idempotency token for CreateVpnConnection, so two runs that overlap
-    may both create. When several live connections between these gateways match and every one
-    carries O(name) and all of O(tags) (the collection's own), the module keeps one - one with a
-    tunnel C(UP) (most tunnels UP first), else an C(available) one, else the lowest ID (the same
-    choice in every run); it deletes the others that nothing uses (no tunnel UP), never one in use,
-    and reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning. Matches that
-    are not all the collection's fail as before, naming them.
+  - Of several live connections between these gateways that are the collection's own (B(Duplicates.)
+    in the notes), the module keeps one with a tunnel C(UP) (most tunnels UP first), else an
+    C(available) one, else the lowest ID, and deletes the others that have no tunnel UP.
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -173,6 +169,7 @@ notes:
 extends_documentation_fragment:
   - sitevpn.aws.ensure
   - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -186,19 +183,15 @@ EXAMPLES = r"""
     name: site-a
     customer_gateway_id: "{{ cgw.customer_gateway_id }}"
     vpn_gateway_id: "{{ vgw.vpn_gateway_id }}"
+    # both tunnels the same (a YAML alias); AWS picks their inside CIDRs
     tunnel_options:
-      - tunnel_inside_cidr: 169.254.10.0/30
+      - &ikev2_gcm
         ike_versions: [ikev2]
         phase1_encryption_algorithms: [AES256-GCM-16]
         phase2_encryption_algorithms: [AES256-GCM-16]
         phase1_dh_group_numbers: [20]
         phase2_dh_group_numbers: [20]
-      - tunnel_inside_cidr: 169.254.11.0/30
-        ike_versions: [ikev2]
-        phase1_encryption_algorithms: [AES256-GCM-16]
-        phase2_encryption_algorithms: [AES256-GCM-16]
-        phase1_dh_group_numbers: [20]
-        phase2_dh_group_numbers: [20]
+      - *ikev2_gcm
   register: vpn
 
 - name: A static connection with its routes

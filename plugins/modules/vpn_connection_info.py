@@ -55,39 +55,20 @@ EXAMPLES = r"""
 RETURN = r"""
 vpn_connections:
   description:
-    - The connections, keys in snake_case, tags as a dict, each with C(tunnels) as
-      M(sitevpn.aws.vpn_connection) returns them.
+    - The connections, each in the form of RV(sitevpn.aws.vpn_connection#module:vpn_connection), which
+      documents every key (snake_case, tags as a dict), with its C(tunnels) added and without
+      C(transit_gateway_attachment_id) (one more call per connection).
     - Without O(return_secrets) the pre-shared keys and C(customer_gateway_configuration) are left out.
   returned: always
   type: list
   elements: dict
   contains:
     vpn_connection_id:
-      description: The ID.
+      description: The connection's ID, for O(vpn_connection_ids) and the modules' C(vpn_connection_id).
       type: str
       sample: vpn-0123456789abcdef0
-    state:
-      description: The state.
-      type: str
-      sample: available
-    customer_gateway_id:
-      description: The customer gateway.
-      type: str
-    vpn_gateway_id:
-      description: The virtual private gateway.
-      type: str
-    options:
-      description: The connection options.
-      type: dict
-    routes:
-      description: The static routes.
-      type: list
-      elements: dict
-    tags:
-      description: The tags.
-      type: dict
     tunnels:
-      description: The merged per-tunnel view (outside and inside addresses, ASNs, options, status).
+      description: The merged per-tunnel view, as RV(sitevpn.aws.vpn_connection#module:tunnels).
       type: list
       elements: dict
 """

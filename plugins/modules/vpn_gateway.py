@@ -19,13 +19,9 @@ description:
   - The gateway is tagged at creation, so a run interrupted right after the create finds it next time.
   - An idempotent run makes one DescribeVpnGateways call, plus one DescribeRouteTables call when
     O(route_table_ids) is given.
-  - B(Duplicates.) AWS takes no idempotency token for CreateVpnGateway, so two runs that overlap may
-    both create. When several live gateways named O(name) match and every one carries O(name) and
-    all of O(tags) (the collection's own), the module keeps one - the one live VPN connections use,
-    else the one attached to O(vpc_id), else the lowest ID (the same choice in every run); it
-    deletes the others that nothing uses (no live VPN connection; it is detached first), never one
-    in use, and reports them in RV(duplicates_removed) and RV(duplicates_kept) and a warning.
-    Matches that are not all the collection's fail as before, naming them.
+  - Of several live gateways named O(name) that are the collection's own (B(Duplicates.) in the
+    notes), the module keeps the one live VPN connections use, else the one attached to O(vpc_id),
+    else the lowest ID, and deletes the others that no live VPN connection uses (detached first).
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
@@ -88,6 +84,7 @@ options:
 extends_documentation_fragment:
   - sitevpn.aws.ensure
   - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

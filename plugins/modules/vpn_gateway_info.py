@@ -42,32 +42,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 vpn_gateways:
-  description: The gateways, keys in snake_case, tags as a dict.
+  description:
+    - The gateways, each in the form of RV(sitevpn.aws.vpn_gateway#module:vpn_gateway), which documents
+      every key (snake_case, tags as a dict).
   returned: always
   type: list
   elements: dict
+  sample: [{"vpn_gateway_id": "vgw-0123456789abcdef0", "state": "available", "vpc_attachments": [{"vpc_id": "vpc-0123456789abcdef0", "state": "attached"}]}]
   contains:
     vpn_gateway_id:
-      description: The ID.
+      description: The gateway's ID, for O(vpn_gateway_ids) and the modules' C(vpn_gateway_id).
       type: str
-      sample: vgw-0123456789abcdef0
-    amazon_side_asn:
-      description: The Amazon-side ASN.
-      type: int
-      sample: 64512
-    state:
-      description: The state.
-      type: str
-      sample: available
-    vpc_attachments:
-      description: The VPC attachments.
-      type: list
-      elements: dict
-      sample: [{"vpc_id": "vpc-0123456789abcdef0", "state": "attached"}]
-    tags:
-      description: The tags.
-      type: dict
-      sample: {"Name": "sitevpn-vgw"}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_vpn_gateways

@@ -133,6 +133,15 @@ def test_create_customer_gateway_asn_and_tags(asn, key):
     assert diff["before"] == {} and diff["after"]["tags"] == {"P": "x", "Name": "site-a"}
 
 
+def test_create_customer_gateway_sends_only_the_options_given():
+    client = MagicMock()
+    client.create_customer_gateway.return_value = {"CustomerGateway": cgw("cgw-9")}
+    module = FakeModule({"bgp_asn": 65000, "ip_address": "203.0.113.10", "device_name": "", "certificate_arn": None,
+                         "name": None, "tags": None, "purge_tags": True, "wait": False})
+    customer_gateways.ensure_customer_gateway(client, module, None)
+    assert client.create_customer_gateway.call_args.kwargs == {"Type": "ipsec.1", "BgpAsn": 65000, "IpAddress": "203.0.113.10"}
+
+
 def test_create_customer_gateway_check_mode_makes_no_call():
     client = MagicMock()
     module = FakeModule(
