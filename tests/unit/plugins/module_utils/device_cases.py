@@ -48,6 +48,7 @@ def _with_options(conn, per_tunnel):
 BGP_IPS = ("52.27.166.152", "52.39.121.126")
 STATIC_IPS = ("3.13.210.90", "18.221.157.90")
 
+
 def _both_phases(encryption, integrity, dh_group):
     """Non-default algorithms, the same in phase 1 and phase 2."""
     algorithms = {"EncryptionAlgorithms": [encryption], "IntegrityAlgorithms": [integrity], "DHGroupNumbers": [dh_group]}
