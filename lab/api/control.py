@@ -37,6 +37,19 @@ def reset_all(log: RequestLog, faults: Faults) -> None:
     faults.clear()
 
 
+def _state_route(app: Flask, path: str, read, clear, write=None) -> None:
+    """A piece of lab state at ``path``: GET reads it, DELETE clears it, PUT (with ``write``) sets it
+    from the body; each answers with the state it leaves."""
+    def view() -> Any:
+        if request.method == "PUT":
+            return jsonify(write(_body()))
+        if request.method == "DELETE":
+            clear()
+        return jsonify(read())
+
+    app.add_url_rule(path, endpoint=path.strip("/"), view_func=view, methods=["GET", "DELETE"] + (["PUT"] if write else []))
+
+
 def create_control_app(log: RequestLog, faults: Faults) -> Flask:
     app = Flask("sitevpn_lab_control")
 
@@ -55,27 +68,14 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
     def health() -> Any:
         return jsonify({"ok": True, "ec2_vpn": True})
 
-    @app.route("/requests", methods=["GET", "DELETE"])
-    def requests_log() -> Any:
-        if request.method == "DELETE":
-            log.clear()
-        return jsonify(log.snapshot())
-
-    @app.route("/faults", methods=["GET", "PUT", "DELETE"])
-    def faults_route() -> Any:
-        if request.method == "PUT":
-            return jsonify(faults.set(_body()))
-        if request.method == "DELETE":
-            faults.clear()
-        return jsonify(faults.get())
-
-    @app.route("/settings", methods=["GET", "PUT", "DELETE"])
-    def settings_route() -> Any:
-        if request.method == "PUT":
-            return jsonify(lab_settings.update(_body()))
-        if request.method == "DELETE":
-            return jsonify(lab_settings.reset())
-        return jsonify(lab_settings.get())
+    for path, read, clear, write in (
+        ("/requests", log.snapshot, log.clear, None),
+        ("/faults", faults.get, faults.clear, faults.set),
+        ("/settings", lab_settings.get, lab_settings.reset, lab_settings.update),
+        ("/sns-messages", lambda: {"sns_messages": notify.sns_messages()}, notify.clear_sns_messages, None),
+        ("/invocations", lambda: {"invocations": notify.invocations()}, notify.clear_invocations, None),
+    ):
+        _state_route(app, path, read, clear, write)
 
     @app.post("/telemetry")
     def telemetry() -> Any:
@@ -123,18 +123,6 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
     @app.get("/vpn-connections")
     def vpn_connections() -> Any:
         return jsonify({"vpn_connections": ec2_vpn.lab_view()})
-
-    @app.route("/sns-messages", methods=["GET", "DELETE"])
-    def sns_messages() -> Any:
-        if request.method == "DELETE":
-            notify.clear_sns_messages()
-        return jsonify({"sns_messages": notify.sns_messages()})
-
-    @app.route("/invocations", methods=["GET", "DELETE"])
-    def invocations() -> Any:
-        if request.method == "DELETE":
-            notify.clear_invocations()
-        return jsonify({"invocations": notify.invocations()})
 
     @app.post("/alarms/evaluate")
     def evaluate_alarms() -> Any:

@@ -49,40 +49,27 @@ BOX_LINK_BASE = ipaddress.IPv4Network("100.64.0.0/10")
 BOX_INNER_TABLE = 100
 
 
-def edge_ns(n: int) -> str:
-    return f"{PREFIX}e{n}"
+class _Name:
+    """A name of the plan: ``pattern`` filled with the indexes and, for a namespace, the lab's
+    prefix as it is at the call (set_prefix may change it after import)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __call__(self, *indexes: int) -> str:
+        return self.pattern.format(*indexes, prefix=PREFIX)
 
 
-def edge_inet_dev(n: int) -> str:
-    return f"e{n}"
-
-
-def vgw_ns(v: int) -> str:
-    return f"{PREFIX}g{v}"
-
-
-def vgw_tunnel_dev(n: int) -> str:
-    return f"t{n}"
-
-
-def vpc_host_ns(v: int) -> str:
-    return f"{PREFIX}h{v}"
-
-
-def device_ns(s: int) -> str:
-    return f"{PREFIX}d{s}"
-
-
-def device_inet_dev(s: int) -> str:
-    return f"d{s}"
-
-
-def device_box_ns(s: int, t: int) -> str:
-    return f"{PREFIX}d{s}t{t}"
-
-
-def lan_host_ns(s: int) -> str:
-    return f"{PREFIX}l{s}"
+# N: per tunnel outside IP, V: per VPN gateway, S: per site, T: tunnel 1 or 2
+edge_ns = _Name("{prefix}e{0}")  # (N)
+edge_inet_dev = _Name("e{0}")  # (N)
+vgw_ns = _Name("{prefix}g{0}")  # (V)
+vgw_tunnel_dev = _Name("t{0}")  # (N)
+vpc_host_ns = _Name("{prefix}h{0}")  # (V)
+device_ns = _Name("{prefix}d{0}")  # (S)
+device_inet_dev = _Name("d{0}")  # (S)
+device_box_ns = _Name("{prefix}d{0}t{1}")  # (S, T)
+lan_host_ns = _Name("{prefix}l{0}")  # (S)
 
 
 def router_and_host(cidr: str) -> tuple[str, str, int]:

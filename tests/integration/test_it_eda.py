@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -59,18 +58,8 @@ def _monitoring(lab, plan):
 
 
 @pytest.fixture
-def device(plan):
-    name = f"svlx{uuid.uuid4().hex[:6]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        for n, tunnel in enumerate(plan["tunnels"], 1):
-            for cmd in (f"link add vti{n} type veth peer name p{n}", f"link set p{n} up",
-                        f"addr add {tunnel['local_inside_ip']}/30 dev vti{n}", f"link set vti{n} up"):
-                subprocess.run(["ip", "-n", name, *cmd.split()], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
-        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+def device(plan, tunnel_device):
+    return tunnel_device(plan)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ name, and moto's dispatch turns ``Action=ModifyVpnTunnelOptions`` into ``modify_
 from __future__ import annotations
 
 import copy
+import functools
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.utils import add_tag_specification
@@ -14,52 +15,45 @@ from moto.ec2.utils import add_tag_specification
 from lab.api.ec2_vpn import device_config, gateways, models
 
 
-def create_vpn_connection(self) -> ActionResult:
-    self.error_on_dryrun()
-    params = {
-        "Type": self._get_param("Type"),
-        "CustomerGatewayId": self._get_param("CustomerGatewayId"),
-        "VpnGatewayId": self._get_param("VpnGatewayId"),
-        "TransitGatewayId": self._get_param("TransitGatewayId"),
-        "VpnConcentratorId": self._get_param("VpnConcentratorId"),
-        "PreSharedKeyStorage": self._get_param("PreSharedKeyStorage"),
-        "Options": self._get_param("Options") or {},
-        "_tags": add_tag_specification(self._get_param("TagSpecifications", [])),
-    }
-    conn = models.create_vpn_connection(self.ec2_backend, params, self.current_account, self.region)
-    return ActionResult({"VpnConnection": conn})
+def _answers_connection(action):
+    """A response method that refuses a dry run and answers with the connection ``action`` returns."""
+    @functools.wraps(action)
+    def respond(self) -> ActionResult:
+        self.error_on_dryrun()
+        return ActionResult({"VpnConnection": action(self)})
+
+    return respond
 
 
-def modify_vpn_tunnel_options(self) -> ActionResult:
-    self.error_on_dryrun()
-    conn = models.modify_tunnel_options(
-        self.ec2_backend,
-        self._get_param("VpnConnectionId"),
-        self._get_param("VpnTunnelOutsideIpAddress"),
-        self._get_param("TunnelOptions") or {},
-        self._get_param("PreSharedKeyStorage"),
-        self._get_param("SkipTunnelReplacement", False),
+@_answers_connection
+def create_vpn_connection(self):
+    params = {key: self._get_param(key) for key in ("Type", "CustomerGatewayId", "VpnGatewayId", "TransitGatewayId",
+                                                    "VpnConcentratorId", "PreSharedKeyStorage")}
+    params["Options"] = self._get_param("Options") or {}
+    params["_tags"] = add_tag_specification(self._get_param("TagSpecifications", []))
+    return models.create_vpn_connection(self.ec2_backend, params, self.current_account, self.region)
+
+
+@_answers_connection
+def modify_vpn_tunnel_options(self):
+    return models.modify_tunnel_options(
+        self.ec2_backend, self._get_param("VpnConnectionId"), self._get_param("VpnTunnelOutsideIpAddress"),
+        self._get_param("TunnelOptions") or {}, self._get_param("PreSharedKeyStorage"), self._get_param("SkipTunnelReplacement", False),
     )
-    return ActionResult({"VpnConnection": conn})
 
 
-def modify_vpn_connection_options(self) -> ActionResult:
-    self.error_on_dryrun()
+@_answers_connection
+def modify_vpn_connection_options(self):
     changes = {key: self._get_param(key) for key in models.CONNECTION_CIDR_OPTIONS}
-    conn = models.modify_connection_options(self.ec2_backend, self._get_param("VpnConnectionId"), changes)
-    return ActionResult({"VpnConnection": conn})
+    return models.modify_connection_options(self.ec2_backend, self._get_param("VpnConnectionId"), changes)
 
 
-def modify_vpn_connection(self) -> ActionResult:
-    self.error_on_dryrun()
-    conn = models.modify_connection(
-        self.ec2_backend,
-        self._get_param("VpnConnectionId"),
-        cgw_id=self._get_param("CustomerGatewayId"),
-        vgw_id=self._get_param("VpnGatewayId"),
-        tgw_id=self._get_param("TransitGatewayId"),
+@_answers_connection
+def modify_vpn_connection(self):
+    return models.modify_connection(
+        self.ec2_backend, self._get_param("VpnConnectionId"),
+        cgw_id=self._get_param("CustomerGatewayId"), vgw_id=self._get_param("VpnGatewayId"), tgw_id=self._get_param("TransitGatewayId"),
     )
-    return ActionResult({"VpnConnection": conn})
 
 
 def create_vpn_connection_route(self) -> ActionResult:

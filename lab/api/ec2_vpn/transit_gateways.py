@@ -120,66 +120,55 @@ def attachment_association(self):
     return {"State": "associated", "TransitGatewayRouteTableId": table.id}
 
 
-def wrap_associate(original):
-    @functools.wraps(original)
-    def associate(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
-        with LOCK:
-            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            if associated_table(self, attachment.id) is not None:
-                raise EC2ClientError("Resource.AlreadyAssociated",
-                                     f"Transit Gateway Attachment {attachment.id} is already associated to a route table.")
-            return original(self, transit_gateway_attachment_id, table.id)
+def _pair_rule(refused, code: str, message: str, call=None):
+    """A wrapper of moto's call on an (attachment, route table) pair, under LOCK: both live on one
+    transit gateway and ``refused(backend, attachment, table)`` is false, else AWS's ``code`` with
+    ``message`` (``{attachment}``, ``{table}``: their ids); then ``call(original, backend,
+    attachment, table)``, or moto's call as it is."""
+    def wrap(original):
+        @functools.wraps(original)
+        def checked(self, transit_gateway_attachment_id, transit_gateway_route_table_id):  # moto's responses name them
+            with LOCK:
+                attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+                if refused(self, attachment, table):
+                    raise EC2ClientError(code, message.format(attachment=attachment.id, table=table.id))
+                if call is not None:
+                    return call(original, self, attachment, table)
+                return original(self, attachment.id, table.id)
 
-    return associate
+        return checked
 
-
-def wrap_disassociate(original):
-    @functools.wraps(original)
-    def disassociate(self, tgw_attach_id, tgw_rt_id):
-        with LOCK:
-            attachment, table = _check_pair(self, tgw_attach_id, tgw_rt_id)
-            if attachment.id not in table.route_table_associations:
-                raise EC2ClientError("InvalidAssociation.NotFound",
-                                     f"Transit Gateway Attachment {attachment.id} is not associated with route table {table.id}.")
-            if attachment.id not in self.transit_gateway_associations:  # moto's VPC attachments skip the record
-                self.transit_gateway_associations[attachment.id] = TransitGatewayRelations(self, attachment.id, table.id, state="associated")
-            return original(self, tgw_attach_id, tgw_rt_id)
-
-    return disassociate
+    return wrap
 
 
-def wrap_enable_propagation(original):
-    @functools.wraps(original)
-    def enable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
-        with LOCK:
-            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            if _propagates(table, attachment.id):
-                raise EC2ClientError("TransitGatewayRouteTablePropagation.Duplicate",
-                                     f"Propagation of {attachment.id} to route table {table.id} is already enabled.")
-            return original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-
-    return enable
+def _disassociate(original, backend, attachment, table):
+    if attachment.id not in backend.transit_gateway_associations:  # moto's VPC attachments skip the record
+        backend.transit_gateway_associations[attachment.id] = TransitGatewayRelations(backend, attachment.id, table.id, state="associated")
+    return original(backend, attachment.id, table.id)
 
 
-def wrap_disable_propagation(original):
-    @functools.wraps(original)
-    def disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
-        with LOCK:
-            attachment, table = _check_pair(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            if not _propagates(table, attachment.id):
-                raise EC2ClientError("InvalidRouteTablePropagation.NotFound",
-                                     f"Propagation of {attachment.id} to route table {table.id} is not enabled.")
-            # moto keeps one propagation per attachment; AWS one per table: keep moto's record if others remain
-            record = self.transit_gateway_propagations.get(attachment.id)
-            result = original(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
-            others = [t for t in self.transit_gateways_route_tables.values()
-                      if _propagates(t, attachment.id)]
-            if others and record is not None:
-                self.transit_gateway_propagations[attachment.id] = record
-                record.state = "enabled"
-            return result
+def _disable_propagation(original, backend, attachment, table):
+    # moto keeps one propagation per attachment; AWS one per table: keep moto's record if others remain
+    record = backend.transit_gateway_propagations.get(attachment.id)
+    result = original(backend, attachment.id, table.id)
+    others = [t for t in backend.transit_gateways_route_tables.values() if _propagates(t, attachment.id)]
+    if others and record is not None:
+        backend.transit_gateway_propagations[attachment.id] = record
+        record.state = "enabled"
+    return result
 
-    return disable
+
+wrap_associate = _pair_rule(lambda backend, attachment, table: associated_table(backend, attachment.id) is not None,
+                            "Resource.AlreadyAssociated", "Transit Gateway Attachment {attachment} is already associated to a route table.")
+wrap_disassociate = _pair_rule(lambda backend, attachment, table: attachment.id not in table.route_table_associations,
+                               "InvalidAssociation.NotFound",
+                               "Transit Gateway Attachment {attachment} is not associated with route table {table}.", _disassociate)
+wrap_enable_propagation = _pair_rule(lambda backend, attachment, table: _propagates(table, attachment.id),
+                                     "TransitGatewayRouteTablePropagation.Duplicate",
+                                     "Propagation of {attachment} to route table {table} is already enabled.")
+wrap_disable_propagation = _pair_rule(lambda backend, attachment, table: not _propagates(table, attachment.id),
+                                      "InvalidRouteTablePropagation.NotFound",
+                                      "Propagation of {attachment} to route table {table} is not enabled.", _disable_propagation)
 
 
 def wrap_delete_vpn_connection(original):

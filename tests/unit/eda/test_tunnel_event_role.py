@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -124,19 +123,9 @@ NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("nft") or 
 
 
 @pytest.fixture
-def device(tmp_path):
+def device(tunnel_device):
     """A network namespace with the two tunnel interfaces of PLAN, as a strongSwan device has them."""
-    name = f"svlx{uuid.uuid4().hex[:6]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        for n, tunnel in enumerate(PLAN["tunnels"], 1):
-            for cmd in (f"link add vti{n} type veth peer name p{n}", f"link set p{n} up",
-                        f"addr add {tunnel['local_inside_ip']}/30 dev vti{n}", f"link set vti{n} up"):
-                subprocess.run(["ip", "-n", name, *cmd.split()], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
-        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+    return tunnel_device(PLAN)
 
 
 def _run(device_ns, tmp_path, ev):

@@ -48,21 +48,17 @@ def _with_options(conn, per_tunnel):
 BGP_IPS = ("52.27.166.152", "52.39.121.126")
 STATIC_IPS = ("3.13.210.90", "18.221.157.90")
 
-NON_DEFAULT_IKEV1 = {
-    "IkeVersions": _v(["ikev1"]),
-    "Phase1EncryptionAlgorithms": _v(["AES256"]), "Phase1IntegrityAlgorithms": _v(["SHA2-256"]),
-    "Phase1DHGroupNumbers": _v([14]), "Phase1LifetimeSeconds": 14400,
-    "Phase2EncryptionAlgorithms": _v(["AES256"]), "Phase2IntegrityAlgorithms": _v(["SHA2-256"]),
-    "Phase2DHGroupNumbers": _v([14]), "Phase2LifetimeSeconds": 1800,
-    "ReplayWindowSize": 512, "DpdTimeoutSeconds": 40,
-}
-NON_DEFAULT_IKEV2 = {
-    "IkeVersions": _v(["ikev2"]),
-    "Phase1EncryptionAlgorithms": _v(["AES256-GCM-16"]), "Phase1IntegrityAlgorithms": _v(["SHA2-384"]),
-    "Phase1DHGroupNumbers": _v([20]), "Phase1LifetimeSeconds": 27000,
-    "Phase2EncryptionAlgorithms": _v(["AES256-GCM-16"]), "Phase2IntegrityAlgorithms": _v(["SHA2-384"]),
-    "Phase2DHGroupNumbers": _v([20]), "Phase2LifetimeSeconds": 3000,
-}
+
+def _both_phases(encryption, integrity, dh_group):
+    """Non-default algorithms, the same in phase 1 and phase 2."""
+    algorithms = {"EncryptionAlgorithms": [encryption], "IntegrityAlgorithms": [integrity], "DHGroupNumbers": [dh_group]}
+    return {f"Phase{phase}{key}": _v(values) for phase in (1, 2) for key, values in algorithms.items()}
+
+
+NON_DEFAULT_IKEV1 = dict(_both_phases("AES256", "SHA2-256", 14), IkeVersions=_v(["ikev1"]),
+                         Phase1LifetimeSeconds=14400, Phase2LifetimeSeconds=1800, ReplayWindowSize=512, DpdTimeoutSeconds=40)
+NON_DEFAULT_IKEV2 = dict(_both_phases("AES256-GCM-16", "SHA2-384", 20), IkeVersions=_v(["ikev2"]),
+                         Phase1LifetimeSeconds=27000, Phase2LifetimeSeconds=3000)
 
 
 def cases():

@@ -33,46 +33,40 @@ FN72510 = "group 2 refused by IOS-XE 17.11+ (FN72510); strongest first"
 MTU = "AWS's MTU table: AES-CBC with SHA2-384/512 is allowed by the default options"
 MSS = "your-cgw.md: MSS 1359 when SHA2-384/512 can be negotiated (the default options allow them)"
 
-# (platform, element, AWS's generated configuration, ours, why they differ or "")
-TABLE = [
+# where we render what AWS's generated configuration has: platform -> {element: value}
+# (cisco_ios ipsec_lifetime: ours unprinted, IOS's default)
+SAME = {
+    "cisco_ios": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "dpd": "10 10", "bgp_timers": "10 30", "local_preference": "equal"},
+    "junos": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "df_bit": "clear", "ike_inbound_on_outside_zone": "yes",
+              "bgp_type_peer_as": "yes", "bgp_hold_time": "30"},
+    "fortios": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "dpd_retryinterval": "10", "bgp_timers": "10 30"},
+}
+# where we differ: (platform, element, AWS's generated configuration, ours, why)
+DIFFERENT = [
     ("cisco_ios", "ike_version", "ikev1", "ikev2", "AWS's best practice: use IKEv2"),
     ("cisco_ios", "ike_encryption", "aes 128", "aes-gcm-256", STRONGEST),
     ("cisco_ios", "ike_integrity", "sha", "sha512", STRONGEST),
     ("cisco_ios", "ike_dh_group", "2", "21", FN72510),
-    ("cisco_ios", "ike_lifetime", "28800", "28800", ""),
     ("cisco_ios", "esp_transform", "esp-aes 128 esp-sha-hmac", "esp-gcm 256", STRONGEST),
-    ("cisco_ios", "ipsec_lifetime", "3600", "3600", ""),  # ours unprinted: IOS's default
     ("cisco_ios", "pfs", "group2", "group21", FN72510),
-    ("cisco_ios", "dpd", "10 10", "10 10", ""),
     ("cisco_ios", "tcp_mss", "1379", "1359", MSS),
     ("cisco_ios", "ip_mtu", "none", "1399", MTU),
-    ("cisco_ios", "bgp_timers", "10 30", "10 30", ""),
-    ("cisco_ios", "local_preference", "equal", "equal", ""),
     ("cisco_ios", "outbound_filter", "none", "prefix-list", "AWS accepts at most 100 routes from a VGW site"),
     ("junos", "ike_encryption", "aes-128-cbc", "aes-256-gcm", STRONGEST),
     ("junos", "ike_dh_group", "group2", "group21", STRONGEST),
-    ("junos", "ike_lifetime", "28800", "28800", ""),
     ("junos", "esp_encryption", "aes-128-cbc", "aes-256-gcm", STRONGEST),
-    ("junos", "ipsec_lifetime", "3600", "3600", ""),
     ("junos", "pfs", "group2", "group21", STRONGEST),
-    ("junos", "df_bit", "clear", "clear", ""),
     ("junos", "st0_mtu", "1436", "1399", MTU),
     ("junos", "tcp_mss", "1387", "1359", MSS),
-    ("junos", "ike_inbound_on_outside_zone", "yes", "yes", ""),
     ("junos", "st0_zone", "trust", "aws-vpn", "own zone, with policies to the LAN zone both ways"),
-    ("junos", "bgp_type_peer_as", "yes", "yes", ""),
-    ("junos", "bgp_hold_time", "30", "30", ""),
     ("junos", "export", "0.0.0.0/0", "172.16.0.0/16", "the site's prefixes, not a default route"),
     ("fortios", "ike_proposal", "aes128-sha1", "aes256gcm-prfsha512", STRONGEST),
     ("fortios", "ike_dh_group", "2", "21", STRONGEST),
-    ("fortios", "ike_lifetime", "28800", "28800", ""),
     ("fortios", "esp_proposal", "aes128-sha1", "aes256gcm", STRONGEST),
-    ("fortios", "ipsec_lifetime", "3600", "3600", ""),
-    ("fortios", "dpd_retryinterval", "10", "10", ""),
     ("fortios", "tcp_mss", "1379", "1359", MSS),
     ("fortios", "local_gw", "cgw address", "not set", "set only from sitevpn_local_address: the WAN address is used otherwise"),
-    ("fortios", "bgp_timers", "10 30", "10 30", ""),
 ]
+TABLE = DIFFERENT + [(platform, element, value, value, "") for platform, same in SAME.items() for element, value in same.items()]
 
 
 def _ours(platform):

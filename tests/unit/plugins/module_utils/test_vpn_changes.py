@@ -106,15 +106,8 @@ def test_defaults_given_explicitly_are_no_change():
         ),
         conn,
     )
-    assert changes == {
-        "errors": [],
-        "connection_options": {},
-        "tunnels": [],
-        "psk_storage": None,
-        "routes_add": [],
-        "routes_remove": [],
-        "target": {},
-    }
+    assert changes == {"errors": [], "connection_options": {}, "tunnels": [], "psk_storage": None,
+                       "routes_add": [], "routes_remove": [], "target": {}}
 
 
 def test_tunnel_change_planned_per_outside_ip():

@@ -98,24 +98,16 @@ def test_info_snake_case_except_tags(ec2):
 
 
 # Issue 16 item 8: addresses no device has, ARNs that are not, reserved ASNs.
-@pytest.mark.parametrize(
-    "args, field",
-    [
-        ({"ip_address": "0.0.0.0"}, "ip_address"),
-        ({"ip_address": "127.0.0.1"}, "ip_address"),
-        ({"ip_address": "255.255.255.255"}, "ip_address"),
-        ({"ip_address": "224.0.0.5"}, "ip_address"),
-        ({"ip_address": "198.18.0.1"}, "ip_address"),
-        ({"ip_address": "169.254.1.1"}, "ip_address"),
-        ({"ip_address": "ff02::1"}, "ip_address"),
-        ({"ip_address": "::1"}, "ip_address"),
-        ({"ip_address": "203.0.113.10", "certificate_arn": "not-an-arn"}, "certificate_arn"),
-        ({"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificate_arn"),
-        ({"ip_address": "203.0.113.10", "bgp_asn": 7224}, "bgp_asn"),
-        ({"ip_address": "203.0.113.10", "bgp_asn": 9059, "region": "eu-west-1"}, "bgp_asn"),
-        ({"ip_address": "203.0.113.10", "replace": True}, "replace"),
-    ],
-)
+NO_DEVICE_ADDRESSES = ("0.0.0.0", "127.0.0.1", "255.255.255.255", "224.0.0.5", "198.18.0.1", "169.254.1.1", "ff02::1", "::1")
+
+
+@pytest.mark.parametrize("args, field", [({"ip_address": ip}, "ip_address") for ip in NO_DEVICE_ADDRESSES] + [
+    ({"ip_address": "203.0.113.10", "certificate_arn": "not-an-arn"}, "certificate_arn"),
+    ({"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificate_arn"),
+    ({"ip_address": "203.0.113.10", "bgp_asn": 7224}, "bgp_asn"),
+    ({"ip_address": "203.0.113.10", "bgp_asn": 9059, "region": "eu-west-1"}, "bgp_asn"),
+    ({"ip_address": "203.0.113.10", "replace": True}, "replace"),
+])
 def test_unusable_inputs_refused_before_any_call(ec2, args, field):
     outcome, result = run_module(customer_gateway.main, args)
     assert outcome == "fail" and result["field"] == field, result
