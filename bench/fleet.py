@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from lab import fleet  # noqa: E402
 from lab.api.state import StateDir  # noqa: E402
-from lab_dataplane_scale import kind_of, proc_sample, sample  # noqa: E402
+from lab.dataplane import state  # noqa: E402
+from lab.dataplane.netns import existing_namespaces  # noqa: E402
+from lab_dataplane_scale import kind_of, proc_sample  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PREFIX = "svlf-"
@@ -48,12 +50,35 @@ def children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "?"
+
+
 def lab_processes(state_dir: Path) -> dict[str, dict]:
-    """CPU seconds, RSS and PSS of every process the lab recorded (data plane and API), by kind."""
-    found = [(kind_of(key), got) for key, got in sample(str(state_dir)).items()]
-    found += [(rec["name"], proc_sample(rec["pid"])) for rec in StateDir(state_dir).processes()]
+    """CPU seconds, RSS and PSS of every process of the lab, by side and name: the AWS side's (edge
+    boxes, the transit gateway's router: its namespaces ``svlf-e*``, ``svlf-g*``, ``svlf-h*``), the
+    sites' (devices, their crypto boxes and LAN hosts: ``svlf-d*``, ``svlf-l*``; started by the
+    product's strongswan role) and the lab's own (API, edge agent)."""
+    found: dict[int, str] = {}
+    for ns in existing_namespaces():
+        if ns.startswith(PREFIX) and ns != PREFIX + "inet":
+            side = "site" if ns[len(PREFIX)] in "dl" else "aws"
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout.split()
+            for pid in map(int, pids):
+                found[pid] = f"{side} {comm(pid)}"
+    recorded = state.read(str(state_dir))
+    for key in recorded.pids:
+        pid = recorded.pid_of(key)
+        if pid and pid not in found:
+            found[pid] = f"lab {kind_of(key)}"
+    for rec in StateDir(state_dir).processes():
+        found.setdefault(rec["pid"], f"lab {rec['name']}")
     out: dict[str, dict] = {}
-    for kind, got in found:
+    for pid, kind in found.items():
+        got = proc_sample(pid)
         if got:
             agg = out.setdefault(kind, {"n": 0, "cpu": 0.0, "rss": 0, "pss": 0})
             agg["n"] += 1
@@ -115,16 +140,20 @@ def main() -> int:
     print(f"came up: {json.dumps(up)} of {n} sites")
     print(f"site.yml wall {wall:.1f} s ({wall / n:.2f} s per site), CPU of ansible and its workers "
           f"{cpu:.1f} s ({cpu / n:.2f} s per site)")
-    print(f"{'process':10} {'count':>5} {'CPU s':>8} {'RSS MiB':>9} {'PSS MiB':>9}")
+    print(f"{'process':16} {'count':>5} {'CPU s':>8} {'RSS MiB':>9} {'PSS MiB':>9}")
     total = {"cpu": 0.0, "rss": 0, "pss": 0}
     for kind, agg in sorted(procs.items()):
-        print(f"{kind:10} {agg['n']:5d} {agg['cpu']:8.1f} {agg['rss'] / 2**20:9.1f} {agg['pss'] / 2**20:9.1f}")
+        print(f"{kind:16} {agg['n']:5d} {agg['cpu']:8.1f} {agg['rss'] / 2**20:9.1f} {agg['pss'] / 2**20:9.1f}")
         for f in total:
             total[f] += agg[f]
-    print(f"{'lab total':10} {sum(a['n'] for a in procs.values()):5d} {total['cpu']:8.1f} "
+    print(f"{'lab total':16} {sum(a['n'] for a in procs.values()):5d} {total['cpu']:8.1f} "
           f"{total['rss'] / 2**20:9.1f} {total['pss'] / 2**20:9.1f}")
-    print(f"per site: lab CPU {total['cpu'] / n:.2f} s, lab PSS {total['pss'] / n / 2**20:.1f} MiB, "
-          f"RSS {total['rss'] / n / 2**20:.1f} MiB")
+    for side in ("site", "aws", "lab"):
+        part = [a for kind, a in procs.items() if kind.split(" ", 1)[0] == side]
+        print(f"per site, {side} side: CPU {sum(a['cpu'] for a in part) / n:.2f} s, "
+              f"PSS {sum(a['pss'] for a in part) / n / 2**20:.1f} MiB, RSS {sum(a['rss'] for a in part) / n / 2**20:.1f} MiB")
+    print(f"per site, all: lab CPU {total['cpu'] / n:.2f} s, lab PSS {total['pss'] / n / 2**20:.1f} MiB, "
+          f"RSS {total['rss'] / n / 2**20:.1f} MiB; with ansible's CPU {(total['cpu'] + cpu) / n:.2f} s")
     return rc
 
 

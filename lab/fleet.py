@@ -50,7 +50,10 @@ def site(i: int) -> dict:
 
 def overrides(n: int, prefix: str = "sitevpn-fleet") -> dict:
     """What the fleet changes in the lab's group vars (group `all`: the lab's own plays read them too)."""
-    out = {"sitevpn_name_prefix": prefix, "sitevpn_failover_test": False, "failover_test_onprem_events": False}
+    out = {"sitevpn_name_prefix": prefix, "sitevpn_failover_test": False, "failover_test_onprem_events": False,
+           # a new tunnel's telemetry takes AWS minutes; the lab's agent, polling every tunnel of the
+           # fleet on a busy machine, takes longer than for two sites too: verify waits up to 3 minutes
+           "verify_settle_seconds": 180}
     if n > 50:
         raised = {"vpn_connections_per_region": n, "customer_gateways_per_region": n}
         out["sitevpn_quotas"] = raised

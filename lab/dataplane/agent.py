@@ -25,6 +25,17 @@ def _key(tele: dict) -> tuple:
     return (tele["status"], tele["status_message"], tele["accepted_route_count"])
 
 
+def _post(api: str, path: str, body: dict) -> bool:
+    """POST one report; False when it failed (sent again next round). A busy API (many sites) must
+    not keep the tunnels after this one from being reported, as one failure ending the round did."""
+    try:
+        connections.post(api, path, body)
+        return True
+    except OSError as exc:
+        log.warning("%s %s not posted: %s", path, body.get("outside_ip") or body.get("vpn_connection_id"), exc)
+        return False
+
+
 def run(api: str, state_dir: str, interval: float = 1.0, refresh: float = 10.0,
         rounds: int | None = None) -> None:
     stop = []
@@ -43,15 +54,15 @@ def run(api: str, state_dir: str, interval: float = 1.0, refresh: float = 10.0,
             now = time.monotonic()
             for t in tele:
                 k = t["outside_ip"]
-                if last_sent.get(k) != _key(t) or now - last_time.get(k, 0) >= refresh:
-                    connections.post(api, "/_lab/telemetry", t)
+                if (last_sent.get(k) != _key(t) or now - last_time.get(k, 0) >= refresh) \
+                        and _post(api, "/_lab/telemetry", t):
                     if last_sent.get(k, (None,))[0] != t["status"]:
                         log.info("tunnel %s %s %s", k, t["status"], t["status_message"])
                     last_sent[k], last_time[k] = _key(t), now
             for r in routes:
                 k = "routes:" + r["vpn_connection_id"]
-                if last_sent.get(k) != tuple(r["prefixes"]) or now - last_time.get(k, 0) >= refresh:
-                    connections.post(api, "/_lab/bgp-routes", r)
+                if (last_sent.get(k) != tuple(r["prefixes"]) or now - last_time.get(k, 0) >= refresh) \
+                        and _post(api, "/_lab/bgp-routes", r):
                     last_sent[k], last_time[k] = tuple(r["prefixes"]), now
         except Exception as exc:  # the API restarting, a daemon being replaced: next round
             log.warning("round failed: %s", exc)
