@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import netmask_pair
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import short_id
 
@@ -201,7 +202,7 @@ def tunnel_event_firewall_object(decision, plan, platform, options=None):
         return {"platform": platform, "interface": interface,
                 "firewall_address": [dict(m, comment=note, associated_interface=interface or "") for m in members],
                 "firewall_addrgrp": {"name": name, "member": [{"name": m["name"]} for m in members], "comment": note}}
-    raise AnsibleFilterError(f"tunnel_event_firewall_object: unknown platform {platform!r} (cisco_ios, junos, fortios)")
+    raise AnsibleFilterError(f"tunnel_event_firewall_object: unknown platform {platform!r} ({', '.join(PLATFORMS)})")
 
 
 class FilterModule:
