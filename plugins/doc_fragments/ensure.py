@@ -12,9 +12,23 @@ notes:
   - Supports check mode (no write call is made) and diff mode.
 """
 
-    # Those of them that wait with the shared poll (ec2_vpn.wait_for, vpn_concentrators.wait_vpn_concentrator)
-    POLL = r"""
-options: {}
+    # Those of them that create and delete their resource: the options of aws_module.resource_argument_spec
+    # (tags come from amazon.aws.tags). Each module adds the descriptions of state and wait (what they mean
+    # for its resource) and the default of wait_timeout; its keys override these. They all wait with the
+    # shared poll (ec2_vpn.wait_for, vpn_concentrators.wait_vpn_concentrator).
+    RESOURCE = r"""
+options:
+  state:
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait.
+    type: int
 notes:
   - While it waits, the module polls every O(wait_timeout)/60 seconds, at least 1 and at most 5.
 """

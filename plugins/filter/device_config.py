@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import junos
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import redact
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import secrets_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.fortios import merge_router_bgp
@@ -52,7 +53,7 @@ def device_taken_ids(facts, device_type, vpn_connection_id, existing=None, rende
     elif device_type == "fortios":
         found = fortios.taken_ids(facts.get("firewall_policy"), facts.get("router_static"), vpn_connection_id)
     else:
-        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} (cisco_ios, junos, fortios)")
+        raise AnsibleFilterError(f"device_taken_ids: no facts reader for {device_type!r} ({', '.join(PLATFORMS)})")
     merged = {k: list(v) for k, v in (existing or {}).items()}
     for key, ids in found.items():
         if ids or key in merged:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices import junos
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import netmask_pair
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import short_id
 
@@ -165,13 +169,13 @@ def tunnel_event_linux_changes(decision, plan, probe, options):
 
 
 def _vendor_interface(plan, active, platform, options):
-    """The tunnel interface the device_<platform> role gives ACTIVE (its naming, devices/common.short_id)."""
+    """The tunnel interface the device_<platform> role gives ACTIVE (named by its renderer)."""
     position = [t["peer_outside_ip"] for t in _tunnels(plan)].index(active["peer_outside_ip"])
     if platform == "cisco_ios":
-        return f"Tunnel{int(options.get('tunnel_interface_start') or 1) + position}"
+        return cisco_ios.tunnel_interface(options, position)
     if platform == "junos":
-        return f"st0.{int(options.get('st0_unit_start') or 1) + position}"
-    return f"aws-{short_id(plan)}-{active['index']}"
+        return f"st0.{junos.st0_unit(options, position)}"
+    return fortios.tunnel_interface(plan, active)
 
 
 def tunnel_event_firewall_object(decision, plan, platform, options=None):
@@ -201,7 +205,7 @@ def tunnel_event_firewall_object(decision, plan, platform, options=None):
         return {"platform": platform, "interface": interface,
                 "firewall_address": [dict(m, comment=note, associated_interface=interface or "") for m in members],
                 "firewall_addrgrp": {"name": name, "member": [{"name": m["name"]} for m in members], "comment": note}}
-    raise AnsibleFilterError(f"tunnel_event_firewall_object: unknown platform {platform!r} (cisco_ios, junos, fortios)")
+    raise AnsibleFilterError(f"tunnel_event_firewall_object: unknown platform {platform!r} ({', '.join(PLATFORMS)})")
 
 
 class FilterModule:

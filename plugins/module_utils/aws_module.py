@@ -6,8 +6,9 @@
 """What the collection's AWS modules share: argument-spec pieces, the request of an ``*_info``
 module and its whole flow, and turning what the wrappers raise into the module's failure.
 
-The options' documentation stays in each module (their defaults and wording differ by resource);
-these helpers only keep the specs from being written out again.
+The options of ``resource_argument_spec`` are documented in the doc fragment
+``sitevpn.aws.ensure.resource``; each module adds what differs by resource (the meaning of
+``state`` and ``wait``, the default of ``wait_timeout``).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import customer_gateway_asn_params
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 
 
 def customer_gateway_asn(cgw: Dict[str, Any]) -> Optional[int]:
@@ -68,12 +68,8 @@ def find_customer_gateway(
         and (ip_address or g.get("CertificateArn") == certificate_arn)
         and (g.get("DeviceName") or None) == (device_name or None)
     ]
-    if len(matches) > 1 and name is not None:
-        named = [g for g in matches if tags_of(g).get("Name") == name]
-        matches = named or matches
-    if len(matches) > 1:
-        several(matches, "CustomerGatewayId", "customer gateways", "give each a distinct name (they share ip_address, bgp_asn and device_name)", name, tags)
-    return matches[0] if matches else None
+    hint = "give each a distinct name (they share ip_address, bgp_asn and device_name)"
+    return one_match(matches, "CustomerGatewayId", "customer gateways", hint, name, tags)
 
 
 def ensure_customer_gateway(

@@ -41,10 +41,10 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 
 STATUS_KEYS = ("outside_ip", "ike_state", "ipsec_state", "bgp_state", "prefixes_received", "prefixes_advertised")
-PLATFORMS = ("cisco_ios", "junos", "fortios")
 
 _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
 

@@ -20,6 +20,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_am
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hubs import hub_site_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import (
+    AMAZON_SIDE_ASN_DEFAULT,
     ValidationError,
     prefixes_overlap,
     validate_amazon_side_asn,
@@ -108,7 +109,6 @@ SHARED_VARIABLES = (
     "sitevpn_aws_tags",
     "sitevpn_quotas",
 )
-AMAZON_SIDE_ASN_DEFAULT = 64512
 PSK_STORAGES = ("Standard", "SecretsManager")
 TUNNEL_PROFILES = ("strong", "aws_defaults")
 _BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False}

@@ -34,6 +34,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnErro
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import describe_transit_gateway_attachments
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import ensure_attachment_routing
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import AMAZON_SIDE_ASN_DEFAULT
 
 _ATTACHMENT_LIVE = ("initiating", "pendingAcceptance", "pending", "available", "modifying")
 
@@ -136,7 +137,7 @@ def ensure_transit_gateway(client, module, config: Dict[str, Any], tags: Dict[st
             modify_transit_gateway(client, TransitGatewayId=tgw["TransitGatewayId"], Options=change)
         return True, after, {"before": tgw_view(tgw), "after": tgw_view(after)}
     options = _option_values(config, [k for k, dummy in _OPTIONS])
-    options["AmazonSideAsn"] = int(config.get("amazon_side_asn") or 64512)
+    options["AmazonSideAsn"] = int(config.get("amazon_side_asn") or AMAZON_SIDE_ASN_DEFAULT)
     all_tags = dict(tags, Name=config["transit_gateway_name"])
     if module.check_mode:
         made = {"TransitGatewayId": None, "State": "pending", "Options": options, "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}

@@ -26,8 +26,10 @@ ASN_MIN = 1
 ASN_MAX = 4294967294
 BGP_ASN_MAX = 2147483647
 
-# AWS CreateVpnGateway AmazonSideAsn: private ASNs only.
+# AWS CreateVpnGateway AmazonSideAsn: private ASNs only; AWS's default, for a VPN gateway and a
+# transit gateway alike, when none is given.
 AMAZON_SIDE_ASN_RANGES = ((64512, 65534), (4200000000, 4294967294))
+AMAZON_SIDE_ASN_DEFAULT = 64512
 
 # Addresses a customer gateway's public outside IP can never be: not routable on the
 # internet and not documentation ranges (those are allowed, the lab uses them).

@@ -57,7 +57,7 @@ def validation_errors(p):
             errors.append(("routes", "static routes need static_routes_only: true"))
     # Knowable before the describe: a VGW connection is IPv4 inside, and a given version is the version.
     if p.get("vpn_gateway_id") or p.get("tunnel_inside_ip_version"):
-        errors.extend(gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4"))
+        errors.extend(gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version")))
     if p.get("enable_acceleration") and p.get("vpn_gateway_id"):
         errors.append(("enable_acceleration", "acceleration is only available for transit gateway connections"))
     if p.get("outside_ip_address_type") == "PrivateIpv4" and not p.get("transport_transit_gateway_attachment_id"):
@@ -95,7 +95,7 @@ def gateway_kind_errors(p, on_vgw, inside_version):
 def existing_errors(p, existing):
     """Rules that involve the connection as it is (routing, gateway kind, key storage, name, options)."""
     if not existing:
-        errors = gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version") or "ipv4")
+        errors = gateway_kind_errors(p, p.get("vpn_gateway_id"), p.get("tunnel_inside_ip_version"))
         if p.get("routes") and p.get("static_routes_only") is None:
             errors.append(("routes", "static routes need static_routes_only: true (AWS's default is BGP)"))
         return errors
@@ -105,7 +105,7 @@ def existing_errors(p, existing):
     static = p["static_routes_only"] if p.get("static_routes_only") is not None else options.get("StaticRoutesOnly", False)
     if p.get("routes") and not static:
         errors.append(("routes", f"{conn_id} uses BGP (static_routes_only false): it takes no static routes"))
-    version = p.get("tunnel_inside_ip_version") or options.get("TunnelInsideIpVersion") or "ipv4"
+    version = p.get("tunnel_inside_ip_version") or options.get("TunnelInsideIpVersion")
     errors.extend(gateway_kind_errors(p, bool(existing.get("VpnGatewayId")), version))
     storage = p.get("pre_shared_key_storage") or psk_storage(existing)
     if storage == "SecretsManager" and psk_storage(existing) == "SecretsManager":

@@ -34,7 +34,6 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_tunnel_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_secrets
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import describe_transit_gateway_attachments
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import to_api
@@ -49,7 +48,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tun
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
 
 
@@ -93,11 +92,7 @@ def find_vpn_connection(
         )
 
     matches = [c for c in connections if wanted(c)]
-    if len(matches) > 1 and name is not None:
-        matches = [c for c in matches if tags_of(c).get("Name") == name] or matches
-    if len(matches) > 1:
-        several(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
-    return matches[0] if matches else None
+    return one_match(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
 
 
 def _describe_one(client, vpn_connection_id: str) -> Dict[str, Any]:

@@ -65,12 +65,27 @@ def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str
     return have.get("Name") == name and all(have.get(k) == str(v) for k, v in (tags or {}).items())
 
 
-def several(matches: List[Dict[str, Any]], id_key: str, what: str, hint: str, name=None, tags=None):
-    """Raise for several matches: DuplicatesFound when all are the collection's, else VpnError."""
-    ids = ", ".join(sorted(m[id_key] for m in matches))
-    if all(owned(m, name, tags) for m in matches):
-        raise DuplicatesFound(f"Several {what} named {name!r} match ({ids})", matches)
-    raise VpnError(f"Several {what} match ({ids}); {hint}")
+def one_match(
+    matches: List[Dict[str, Any]],
+    id_key: str,
+    what: str,
+    hint: str,
+    name: Optional[str] = None,
+    tags: Optional[Dict[str, Any]] = None,
+    tie: Optional[Callable[[Dict[str, Any]], bool]] = None,
+) -> Optional[Dict[str, Any]]:
+    """The one of a find's ``matches``, or None. Several are narrowed to those with the Name tag
+    ``name``, then to those ``tie`` accepts (each step only when it leaves some); several still
+    raise DuplicatesFound when all are the collection's, else VpnError with ``hint``."""
+    for keep in (lambda m: name is not None and tags_of(m).get("Name") == name, tie):
+        if len(matches) > 1 and keep is not None:
+            matches = [m for m in matches if keep(m)] or matches
+    if len(matches) > 1:
+        ids = ", ".join(sorted(m[id_key] for m in matches))
+        if all(owned(m, name, tags) for m in matches):
+            raise DuplicatesFound(f"Several {what} named {name!r} match ({ids})", matches)
+        raise VpnError(f"Several {what} match ({ids}); {hint}")
+    return matches[0] if matches else None
 
 
 def choose(

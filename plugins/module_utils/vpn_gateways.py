@@ -39,7 +39,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_fo
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import several
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 
 
 def vgw_attached_vpc(vgw: Dict[str, Any]) -> Optional[str]:
@@ -83,11 +83,8 @@ def find_vpn_gateway(
     matches = [g for g in gateways if wanted(g)]
     # The ASN tells apart namesakes; a single namesake with another ASN is reported by
     # ensure_vpn_gateway (it cannot change in place) rather than duplicated.
-    if len(matches) > 1 and amazon_side_asn is not None:
-        matches = [g for g in matches if int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn] or matches
-    if len(matches) > 1:
-        several(matches, "VpnGatewayId", "VPN gateways", "give vpn_gateway_id or a distinct name", name, tags)
-    return matches[0] if matches else None
+    same_asn = None if amazon_side_asn is None else lambda g: int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn
+    return one_match(matches, "VpnGatewayId", "VPN gateways", "give vpn_gateway_id or a distinct name", name, tags, same_asn)
 
 
 def vgw_view(vgw: Dict[str, Any], propagating: Optional[List[str]] = None) -> Dict[str, Any]:

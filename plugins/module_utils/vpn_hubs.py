@@ -14,6 +14,7 @@ transit gateway shared by many BGP sites, each with its own CIDR. Pure Python: t
 
 from __future__ import annotations
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import AMAZON_SIDE_ASN_DEFAULT
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_cidrs
@@ -152,4 +153,4 @@ def hub_amazon_side_asn(hub, site_asn_setting):
         return site_asn_setting
     if config.get("amazon_side_asn") is not None:
         return config["amazon_side_asn"]
-    return None if config.get("transit_gateway_id") else 64512
+    return None if config.get("transit_gateway_id") else AMAZON_SIDE_ASN_DEFAULT

@@ -25,6 +25,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import AMAZON_SIDE_ASN_DEFAULT
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
@@ -68,7 +69,7 @@ _VPN_DEFAULTS = {
 def hub_params(args: Dict[str, Any], vpc: Dict[str, Any]) -> Dict[str, Any]:
     """vpn_gateway's parameters as roles/aws_vpn gives them."""
     try:
-        asn = validate_amazon_side_asn(args.get("amazon_side_asn", 64512), "amazon_side_asn")
+        asn = validate_amazon_side_asn(args.get("amazon_side_asn", AMAZON_SIDE_ASN_DEFAULT), "amazon_side_asn")
     except ValidationError as e:
         raise VpnError(str(e), field=e.field) from None
     return {

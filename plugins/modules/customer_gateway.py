@@ -76,22 +76,14 @@ options:
     description:
       - Whether the gateway should exist. A gateway still used by a VPN connection is not deleted;
         the module fails at once naming the connections.
-    type: str
-    choices: [present, absent]
-    default: present
   wait:
     description:
       - Wait for a new gateway to become C(available).
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - Seconds to wait.
-    type: int
     default: 300
 extends_documentation_fragment:
   - sitevpn.aws.ensure
-  - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.resource
   - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -43,22 +43,14 @@ options:
   state:
     description:
       - Whether the concentrator should exist. AWS refuses to delete one that still has VPN connections.
-    type: str
-    choices: [present, absent]
-    default: present
   wait:
     description:
       - Wait until a new concentrator is C(available), or a deleted one C(deleted).
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - Seconds to wait.
-    type: int
     default: 600
 extends_documentation_fragment:
   - sitevpn.aws.ensure
-  - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.resource
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -149,26 +149,20 @@ options:
   state:
     description:
       - Whether the connection should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   wait:
     description:
       - Wait for a new connection to be C(available) (and a deleted one to be C(deleted)).
         Tunnel modifications always wait between tunnels.
-    type: bool
-    default: true
   wait_timeout:
     description:
       - Seconds to wait for each state change.
-    type: int
     default: 900
 notes:
   - Diff mode never shows pre-shared keys.
   - All input is validated before any API call; errors name the field and the rule.
 extends_documentation_fragment:
   - sitevpn.aws.ensure
-  - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.resource
   - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules

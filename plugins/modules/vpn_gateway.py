@@ -68,22 +68,14 @@ options:
     description:
       - Whether the gateway should exist. V(absent) detaches it first.
       - A gateway with live VPN connections is not detached nor deleted; the module fails naming them.
-    type: str
-    choices: [present, absent]
-    default: present
   wait:
     description:
       - Wait for attachments and detachments to finish.
-    type: bool
-    default: true
   wait_timeout:
-    description:
-      - Seconds to wait.
-    type: int
     default: 320
 extends_documentation_fragment:
   - sitevpn.aws.ensure
-  - sitevpn.aws.ensure.poll
+  - sitevpn.aws.ensure.resource
   - sitevpn.aws.ensure.duplicates
   - amazon.aws.common.modules
   - amazon.aws.region.modules

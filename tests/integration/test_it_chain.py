@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook, settled
+from sitevpn_playbook import LAB_VGW_SITES, run_playbook, settled
 
 INVENTORY = LAB_VGW_SITES
 PREFIX = "sitevpn-vpn-"

@@ -4,7 +4,7 @@ and removal with aws_vpn_state=absent."""
 
 from __future__ import annotations
 
-from sitevpn_playbook import LAB_VGW_SITES, ROOT, run_playbook, writes
+from sitevpn_playbook import LAB_VGW_SITES, run_playbook, writes
 
 INVENTORY = LAB_VGW_SITES
 # amazon.aws/community.aws modules on plain moto: 30 calls first, 14 on an idempotent re-run.

@@ -1,12 +1,12 @@
 """site.yml end to end on the lab inventory: the lab role starts its own lab API, the AWS side is
 provisioned, the lab's data plane (AWS edge, device namespaces) is built where this machine can
 run it, the devices are configured (every tunnel UP), verified, and failover-tested on all three
-sites (two on the VPC's virtual private gateway, one on a transit gateway) in parallel (graceful and silent, pings both ways, within the issue's bounds, device left as
-found), with the monitoring chain proven at each step (alarm, SNS, Lambda; the lab's clock runs
-120 times faster for CloudWatch); a second run, with ansible-rulebook consuming the tunnel events,
-changes nothing, passes again and proves the on-prem reaction too; playbooks/verify.yml then names
-a tunnel broken on purpose and a site prefix no longer advertised; playbooks/lab_down.yml leaves
-nothing behind."""
+sites (two on the VPC's virtual private gateway, one on a transit gateway) in parallel (graceful and
+silent, pings both ways, within the issue's bounds, device left as found), with the monitoring chain
+proven at each step (alarm, SNS, Lambda; the lab's clock runs 120 times faster for CloudWatch); a
+second run, with ansible-rulebook consuming the tunnel events, changes nothing, passes again and
+proves the on-prem reaction too; playbooks/verify.yml then names a tunnel broken on purpose and a
+site prefix no longer advertised; playbooks/lab_down.yml leaves nothing behind."""
 
 from __future__ import annotations
 

@@ -207,10 +207,14 @@ def _tracking(t, ifname, number, options):
     ]
 
 
+def tunnel_interface(options, position):
+    """The tunnel interface of the plan's tunnel at ``position`` (0-based, plan order)."""
+    return f"Tunnel{int_option(options, 'tunnel_interface_start', 1) + position}"
+
+
 def render(plan, options=None):
     options = dict(options or {})
     local = check_common(plan, options)
-    start = int_option(options, "tunnel_interface_start", 1)
     prio = int_option(options, "isakmp_priority_start", 100)
     sla = int_option(options, "ip_sla_start", 100)
     excluded = excluded_groups(options.get("os_version"))
@@ -223,7 +227,7 @@ def render(plan, options=None):
     for n, t in enumerate(plan["tunnels"]):
         tr = translate_tunnel(t, "cisco_ios", excluded)
         name = f"AWS-{short}-T{t['index']}"
-        ifname = f"Tunnel{start + n}"
+        ifname = tunnel_interface(options, n)
         refuse_taken(options, "interfaces", ifname, "tunnel_interface_start")
         names.append(name)
         ifnames.append(ifname)

@@ -28,26 +28,16 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios import ISAKMP_LIFETIME_DEFAULT
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.cisco_ios import REPLAY_WINDOW_DEFAULT
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import CAPABILITIES
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import aws_keywords
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import AEAD_ENCRYPTION
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
 
 _CAP = CAPABILITIES["cisco_ios"]
-_AWS = {v: k for k, v in ENCRYPTION_NAMES.items()}
-_AWS.update({v: k for k, v in INTEGRITY_NAMES.items()})
-
-
-def _back(table):
-    """An IOS keyword table (plan name -> keyword) turned into keyword -> AWS's name."""
-    return {keyword: _AWS[name] for name, keyword in table.items()}
-
-
-_IKEV2_ENC = _back(_CAP["ikev2_encryption"])
-_IKEV1_ENC = _back(_CAP["ikev1_encryption"])
-_IKEV2_INTEG = _back(_CAP["ikev2_integrity"])
-_IKEV1_INTEG = _back(_CAP["ikev1_integrity"])
-_ESP_ENC = _back(_CAP["esp_encryption"])
-_ESP_INTEG = _back(_CAP["esp_integrity"])
+_IKEV2_ENC = aws_keywords(_CAP["ikev2_encryption"])
+_IKEV1_ENC = aws_keywords(_CAP["ikev1_encryption"])
+_IKEV2_INTEG = aws_keywords(_CAP["ikev2_integrity"])
+_IKEV1_INTEG = aws_keywords(_CAP["ikev1_integrity"])
+_ESP_ENC = aws_keywords(_CAP["esp_encryption"])
+_ESP_INTEG = aws_keywords(_CAP["esp_integrity"])
 
 # "show crypto ikev2 sa detailed": "Encr: AES-GCM, keysize: 256" -> the renderer's keyword
 _SA_ENC = {("AES-CBC", "128"): "aes-cbc-128", ("AES-CBC", "256"): "aes-cbc-256",

@@ -86,6 +86,12 @@ def aws_names(names):
     return ", ".join(_AWS_NAMES.get(n, str(n)) for n in names)
 
 
+def aws_keywords(*tables):
+    """Platform keyword tables of CAPABILITIES (plan name -> keyword) turned into keyword -> AWS's
+    name: how the state parsers report what a device negotiated."""
+    return {keyword: _AWS_NAMES[name] for table in tables for name, keyword in table.items()}
+
+
 def _norm_list(values, names):
     out = []
     for v in values:

@@ -65,6 +65,11 @@ def _phases(t, tr, name, options):
     return phase1, phase2
 
 
+def tunnel_interface(plan, tunnel):
+    """The IPsec interface of a plan tunnel (FortiOS interface names take 15 characters at most)."""
+    return f"aws-{short_id(plan)}-{tunnel['index']}"
+
+
 def render(plan, options=None):
     options = dict(options or {})
     check_common(plan, options)
@@ -72,13 +77,12 @@ def render(plan, options=None):
     lan = options.get("lan_interface") or "internal"
     policy_id = int_option(options, "policy_id_start", 1000)
     seq = int_option(options, "static_seq_start", 1000)
-    short = short_id(plan)
     out = {"platform": "fortios", "phase1_interface": [], "phase2_interface": [], "system_interface": [],
            "route_maps": [], "router_bgp": None, "router_static": [], "firewall_policy": [], "link_monitor": []}
     neighbors = []
     for t in plan["tunnels"]:
         tr = translate_tunnel(t, "fortios")
-        name = f"aws-{short}-{t['index']}"  # FortiOS interface names: 15 characters at most
+        name = tunnel_interface(plan, t)
         phase1, phase2 = _phases(t, tr, name, options)
         out["phase1_interface"].append(phase1)
         out["phase2_interface"].append(phase2)

@@ -15,15 +15,12 @@ name it in ``phase1name``.  ``psksecret`` is never read.
 from __future__ import annotations
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import CAPABILITIES
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import aws_keywords
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import AEAD_ENCRYPTION
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
 
 _CAP = CAPABILITIES["fortios"]
-_AWS = {v: k for k, v in ENCRYPTION_NAMES.items()}
-_AWS.update({v: k for k, v in INTEGRITY_NAMES.items()})
-_ENC = {kw: _AWS[n] for table in (_CAP["ikev2_encryption"], _CAP["esp_encryption"]) for n, kw in table.items()}
-_INTEG = {kw: _AWS[n] for table in (_CAP["ikev2_integrity"], _CAP["esp_integrity"]) for n, kw in table.items()}
+_ENC = aws_keywords(_CAP["ikev2_encryption"], _CAP["esp_encryption"])
+_INTEG = aws_keywords(_CAP["ikev2_integrity"], _CAP["esp_integrity"])
 
 
 def _get(obj, key):

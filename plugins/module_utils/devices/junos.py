@@ -119,10 +119,14 @@ def _bgp_lines(plan, group, names):
     return lines
 
 
+def st0_unit(options, position):
+    """The st0 unit of the plan's tunnel at ``position`` (0-based, plan order)."""
+    return int_option(options, "st0_unit_start", 1) + position
+
+
 def render(plan, options=None):
     options = dict(options or {})
     local = check_common(plan, options)
-    unit0 = int_option(options, "st0_unit_start", 1)
     zone = options.get("zone") or "aws-vpn"
     lan_zone = options.get("lan_zone") or "trust"
     outside_zone = options.get("outside_zone") or "untrust"
@@ -133,7 +137,7 @@ def render(plan, options=None):
     for n, t in enumerate(plan["tunnels"]):
         tr = translate_tunnel(t, "junos")
         name = f"aws-{short}-t{t['index']}"
-        unit = unit0 + n
+        unit = st0_unit(options, n)
         refuse_taken(options, "st0_units", unit, "st0_unit_start")
         names.append(name)
         lines += _ike_lines(t, tr, name, local, outside) + _ipsec_lines(t, tr, name, unit, zone)

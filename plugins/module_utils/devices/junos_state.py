@@ -19,23 +19,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import CAPABILITIES
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import aws_keywords
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import AEAD_ENCRYPTION
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import ENCRYPTION_NAMES
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import INTEGRITY_NAMES
 
 _CAP = CAPABILITIES["junos"]
-_AWS = {v: k for k, v in ENCRYPTION_NAMES.items()}
-_AWS.update({v: k for k, v in INTEGRITY_NAMES.items()})
-
-
-def _back(*tables):
-    return {keyword: _AWS[name] for table in tables for name, keyword in table.items()}
-
-
-_IKE_ENC = _back(_CAP["ikev2_encryption"], _CAP["ikev1_encryption"])
-_IKE_INTEG = _back(_CAP["ikev2_integrity"], _CAP["ikev1_integrity"])
-_ESP_ENC = _back(_CAP["esp_encryption"])
-_ESP_INTEG = _back(_CAP["esp_integrity"])
+_IKE_ENC = aws_keywords(_CAP["ikev2_encryption"], _CAP["ikev1_encryption"])
+_IKE_INTEG = aws_keywords(_CAP["ikev2_integrity"], _CAP["ikev1_integrity"])
+_ESP_ENC = aws_keywords(_CAP["esp_encryption"])
+_ESP_INTEG = aws_keywords(_CAP["esp_integrity"])
 
 # "show security ike security-associations detail" spells the algorithms its own way
 _SA_ENC = {"aes128-cbc": "AES128", "aes256-cbc": "AES256", "aes128-gcm": "AES128-GCM-16", "aes256-gcm": "AES256-GCM-16"}

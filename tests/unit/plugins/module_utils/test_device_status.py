@@ -146,3 +146,18 @@ def test_bad_input_names_the_field(args, field):
     with pytest.raises(DeviceStatusError) as e:
         parse_device_status(*args)
     assert e.value.field == field
+
+
+def test_the_platform_list_is_the_renderers():
+    """Status, facts and firewall objects refuse the same device types the renderers do not know."""
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_taken_ids
+    from ansible_collections.sitevpn.aws.plugins.filter.tunnel_event import tunnel_event_firewall_object
+
+    with pytest.raises(DeviceStatusError, match=r"unknown device type 'asa'; one of cisco_ios, junos, fortios$"):
+        parse_device_status("asa", {}, [{"outside_ip": "192.0.2.1"}])
+    with pytest.raises(AnsibleFilterError, match=r"no facts reader for 'asa' \(cisco_ios, junos, fortios\)"):
+        device_taken_ids({}, "asa", "vpn-1")
+    with pytest.raises(AnsibleFilterError, match=r"unknown platform 'asa' \(cisco_ios, junos, fortios\)"):
+        tunnel_event_firewall_object({}, {"vpn_connection_id": "vpn-0123456789abcdef0"}, "asa")

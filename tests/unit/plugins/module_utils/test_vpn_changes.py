@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.sitevpn.aws.plugins.module_utils import vpn_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils import vpn_connections
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
 
 SHARED = Path(__file__).resolve().parents[3] / "fixtures" / "real-aws"
 
@@ -216,3 +217,23 @@ def test_move_to_another_gateway_by_id():
     assert changes["target"] == {"VpnGatewayId": "vgw-2"} and changes["errors"] == []
     changes = vpn_changes.vpn_connection_changes(params(vpn_connection_id="vpn-1", transit_gateway_id="tgw-1"), connection([T1, T2]))
     assert changes["target"] == {"TransitGatewayId": "tgw-1"}
+
+
+@pytest.mark.parametrize(
+    "params, existing, expected",
+    [
+        # no version given, none on the connection: AWS's default, IPv4 inside
+        ({"local_ipv6_network_cidr": "::/0"}, None,
+         [("local_ipv6_network_cidr", "does not apply to a connection whose tunnel_inside_ip_version is ipv4")]),
+        ({"local_ipv6_network_cidr": "::/0"}, {"VpnConnectionId": "vpn-1", "TransitGatewayId": "tgw-1", "Options": {}},
+         [("local_ipv6_network_cidr", "does not apply to a connection whose tunnel_inside_ip_version is ipv4")]),
+        # the connection's own version when the task gives none
+        ({"local_ipv4_network_cidr": "10.0.0.0/16"},
+         {"VpnConnectionId": "vpn-1", "TransitGatewayId": "tgw-1", "Options": {"TunnelInsideIpVersion": "ipv6"}},
+         [("local_ipv4_network_cidr", "does not apply to a connection whose tunnel_inside_ip_version is ipv6")]),
+        ({"vpn_gateway_id": "vgw-1", "tunnel_inside_ip_version": "ipv6"}, None,
+         [("tunnel_inside_ip_version", "ipv6 is only available for transit gateway connections, not a virtual private gateway")]),
+    ],
+)
+def test_gateway_kind_rules_take_aws_default_inside_version(params, existing, expected):
+    assert [e for e in existing_errors(params, existing) if e[0] != "routes"] == expected

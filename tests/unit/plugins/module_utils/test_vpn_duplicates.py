@@ -14,7 +14,9 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import 
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import choose
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import owned
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
 
 OURS = {"Project": "sitevpn", "Site": "site-a"}
 
@@ -89,6 +91,19 @@ def test_lookup_hands_over_only_the_collections_duplicates():
     with pytest.raises(VpnError) as err:
         find_vpn_connection(client, customer_gateway_id="cgw-1", vpn_gateway_id="vgw-1", name="sitevpn-site-a", tags=OURS)
     assert not isinstance(err.value, DuplicatesFound) and "give vpn_connection_id or a distinct name" in err.value.message
+
+
+def test_one_match_narrows_by_name_then_by_the_tie_break():
+    a, b, c = conn("vpn-a"), conn("vpn-b", name="other"), conn("vpn-c", up=1)
+    assert one_match([], "VpnConnectionId", "VPN connections", "hint") is None
+    assert one_match([b], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a") is b
+    assert one_match([a, b], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a") is a
+    # the tie-break only narrows what the name left, and only when it keeps some
+    assert one_match([a, b, c], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a", tie=tunnels_up) is c
+    with pytest.raises(DuplicatesFound):
+        one_match([a, c], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a", tags=OURS, tie=lambda m: False)
+    with pytest.raises(VpnError, match=r"Several VPN connections match \(vpn-a, vpn-b\); hint"):
+        one_match([a, b], "VpnConnectionId", "VPN connections", "hint")
 
 
 def test_find_converged_hands_only_the_collections_duplicates_to_converge():
