@@ -14,6 +14,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import ensure_transit_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import found_concentrators
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import route_hub_sites
@@ -26,6 +28,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quot
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_site
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import hub_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_facts
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import DescribeOnce
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
@@ -67,6 +70,28 @@ def _client(session, service, args):
     return session.client(service, endpoint_url=args.get("endpoint_url") or None, config=config)
 
 
+def _compile_once(templar):
+    """Compile each template string once for every site. ansible-core 2.19 compiles a template each
+    time it renders it, and the sites' inputs are the same templates for every site (the role's
+    defaults and vars): compiling them per site was most of the batch's time with 200 sites (issue
+    18). A compiled template is rendered with the variables given at each call, so it is shared
+    safely; this worker process only. Without the engine's hook (another ansible-core), nothing
+    changes."""
+    engine = getattr(templar, "_engine", None)
+    compile_template = getattr(engine, "_compile_template", None)
+    if compile_template is None:
+        return
+    compiled = {}
+
+    def compile_cached(template, options):
+        key = (str(template), options)
+        if key not in compiled:
+            compiled[key] = compile_template(template, options)
+        return compiled[key]
+
+    engine._compile_template = compile_cached
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = _ARGS
@@ -104,7 +129,7 @@ class ActionModule(ActionBase):
         if on_error == "fail":
             raise AnsibleActionFail(error)
         # for a caller that hides this task's result (it holds the keys) but must show why it stopped
-        result.update(changed=False, error=error, sites={})
+        result.update(changed=False, error=error, sites={}, kept={})
         return result
 
     def _site_inputs(self, hosts, name, task_vars):
@@ -121,12 +146,15 @@ class ActionModule(ActionBase):
         role = getattr(self._task, "_role", None)
         defaults = role.get_default_vars() if role else {}
         above = role.get_vars() if role else {}
+        templar = self._templar.copy_with_new_env(available_variables={})
+        _compile_once(templar)
         inputs = {}
         for host in hosts:
             variables = {**defaults, **shared, **hostvars.raw_get(host), **above}
             if name not in variables:
                 raise AnsibleActionFail(f"site_vars: {host} has no variable {name}")
-            inputs[host] = self._templar.copy_with_new_env(available_variables=variables).template(variables[name])
+            templar.available_variables = variables
+            inputs[host] = templar.template(variables[name])
         return inputs
 
     def _batch(self, args, sites):
@@ -204,7 +232,7 @@ class ActionModule(ActionBase):
             "wait": args.get("wait", False),
             "wait_timeout": args.get("wait_timeout", 900),
         }
-        results = {}
+        results, kept = {}, {}
         for key, (config, hosts) in sorted(groups.items()):
             hub = hubs[key]
             for host in hosts:
@@ -217,6 +245,16 @@ class ActionModule(ActionBase):
                 results[host]["input"] = sites[host]
                 # what the later stages read of the hub (a vpn_gateway site's facts are as before)
                 results[host]["hub"] = {k: hub.get(k) for k in _SITE_HUB_KEYS[config["type"]]}
+                if results[host]["report"].get("failed"):
+                    continue
+                try:
+                    facts = site_facts(host, results[host], vpc)
+                except (VpnConfigError, ValidationError) as e:
+                    # as the site_model filter says it, on this site's host only
+                    results[host]["report"].update(failed=True, msg=f"site_model: {e}")
+                    continue
+                if facts:
+                    kept[host] = facts
         # the sites' changes are reported on their own hosts; this task reports the shared part
         return {
             "changed": bool(vpc["created"]) or any(h["changed"] for h in hubs.values()),
@@ -230,4 +268,5 @@ class ActionModule(ActionBase):
             "warnings": hub_module.warnings,
             "diff": {key: hub["diff"] for key, hub in hubs.items()} if len(hubs) > 1 else next(iter(hubs.values()), {}).get("diff", {}),
             "sites": results,
+            "kept": kept,
         }

@@ -24,6 +24,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import build_site_model
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_amazon_side_asn
@@ -273,3 +274,34 @@ def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
         if part.get(key):
             report[key] = part[key]
     return report
+
+
+def site_facts(host: str, site_result: Dict[str, Any], vpc: Dict[str, Any]) -> Dict[str, Any]:
+    """What the later stages keep of a provisioned site, or {} when it has no connection (check mode).
+
+    ``connection``: the connection (snake_case, with its keys) with its tunnels, the site, the VPC and
+    its route tables, the site's and the VPC's prefixes and the hub's keys (``site_result["hub"]``);
+    ``site_model``: the site model (module_utils/site_model.py) of it for ``site_result["input"]["model"]``,
+    when the inputs have one and the connection its configuration (check mode's has none). Built here,
+    once per site in the batch's process, rather than by a templated loop step (issue 18). Raises
+    VpnConfigError or ValidationError when the model cannot be built.
+    """
+    vpn = site_result.get("vpn_connection") or {}
+    if "vpn_connection" not in vpn:
+        return {}
+    inputs = site_result.get("input") or {}
+    vpc_cidr = inputs["vpc_cidr"] if "vpc_cidr" in inputs else vpc.get("cidr")
+    connection = dict(
+        vpn["vpn_connection"],
+        tunnels=vpn.get("tunnels"),
+        site=host,
+        vpc_id=vpc["vpc_id"],
+        route_table_ids=vpc["route_table_ids"],
+        site_prefixes=inputs.get("prefixes"),
+        vpc_prefixes=[vpc_cidr],
+    )
+    connection.update(site_result.get("hub") or {})
+    facts = {"site": host, "connection": connection}
+    if inputs.get("model") is not None and connection.get("customer_gateway_configuration"):
+        facts["site_model"] = build_site_model(connection, inputs["model"])
+    return facts
