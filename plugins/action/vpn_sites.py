@@ -36,6 +36,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import lab_v
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_existing
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import read_all
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import host_variables
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import reusing_templar
 
 _ARGS = frozenset((
     "sites", "site_vars", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
@@ -68,28 +70,6 @@ def _client(session, service, args):
 
     config = Config(retries={"mode": "standard", "max_attempts": 10}, user_agent_extra="sitevpn.aws.vpn_sites")
     return session.client(service, endpoint_url=args.get("endpoint_url") or None, config=config)
-
-
-def _compile_once(templar):
-    """Compile each template string once for every site. ansible-core 2.19 compiles a template each
-    time it renders it, and the sites' inputs are the same templates for every site (the role's
-    defaults and vars): compiling them per site was most of the batch's time with 200 sites (issue
-    18). A compiled template is rendered with the variables given at each call, so it is shared
-    safely; this worker process only. Without the engine's hook (another ansible-core), nothing
-    changes."""
-    engine = getattr(templar, "_engine", None)
-    compile_template = getattr(engine, "_compile_template", None)
-    if compile_template is None:
-        return
-    compiled = {}
-
-    def compile_cached(template, options):
-        key = (str(template), options)
-        if key not in compiled:
-            compiled[key] = compile_template(template, options)
-        return compiled[key]
-
-    engine._compile_template = compile_cached
 
 
 class ActionModule(ActionBase):
@@ -133,24 +113,13 @@ class ActionModule(ActionBase):
         return result
 
     def _site_inputs(self, hosts, name, task_vars):
-        """Each host's site_vars, templated as a task on that host would see it, one read per host in
-        this process instead of a task (a worker process) per host. hostvars holds a host's own
-        variables (inventory, facts, extra vars) but not the play's nor the role's: those come from
-        this task's variables without this task's host's own ones (which must not leak to the other
-        hosts), the role's defaults below the host's and the role's vars and params above."""
-        hostvars = task_vars.get("hostvars")
-        if hostvars is None:
-            raise AnsibleActionFail("site_vars needs the play's hostvars")
-        own = hostvars.raw_get(task_vars["inventory_hostname"]) if "inventory_hostname" in task_vars else {}
-        shared = {k: v for k, v in task_vars.items() if k not in own}
-        role = getattr(self._task, "_role", None)
-        defaults = role.get_default_vars() if role else {}
-        above = role.get_vars() if role else {}
-        templar = self._templar.copy_with_new_env(available_variables={})
-        _compile_once(templar)
+        """Each host's site_vars, templated as a task on that host would see it (plugin_utils
+        host_vars), one read per host in this process instead of a task (a worker process) per host."""
+        variables_of = host_variables(self._task, task_vars)
+        templar = reusing_templar(self._templar)
         inputs = {}
         for host in hosts:
-            variables = {**defaults, **shared, **hostvars.raw_get(host), **above}
+            variables = variables_of(host)
             if name not in variables:
                 raise AnsibleActionFail(f"site_vars: {host} has no variable {name}")
             templar.available_variables = variables

@@ -249,6 +249,11 @@ def ensure_site(client, site: Dict[str, Any], hub: Dict[str, Any], options: Dict
     return {"customer_gateway": cgw, "vpn_connection": _step(_vpn_connection, client, vpn_module, secrets)}
 
 
+def _shows(diff: Dict[str, Any]) -> bool:
+    """Whether diff mode prints anything for ``diff`` (a before/after pair that differs, or more)."""
+    return diff.get("before") != diff.get("after") or any(k not in ("before", "after", "before_header", "after_header") for k in diff)
+
+
 def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
     """What the site's own host shows of its two steps: changed, failed and msg, diff, warnings; no keys.
 
@@ -264,7 +269,9 @@ def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
         report.update(failed=True, msg=failed.get("msg"))
         if failed.get("field"):
             report["field"] = failed["field"]
-    diffs = [part["diff"] for part in parts if part.get("diff")]
+    # a diff whose before and after are equal shows nothing: an idempotent run carries none (each
+    # site's report is templated again on its host, issue 18)
+    diffs = [part["diff"] for part in parts if part.get("diff") and _shows(part["diff"])]
     if diffs:
         report["diff"] = diffs
     warnings = list(cgw.get("warnings") or []) + list(vpn.get("warnings") or [])
