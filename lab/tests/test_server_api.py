@@ -78,6 +78,26 @@ def test_settings_defaults_update_and_validation(lab):
     assert lab.settings()["tunnel_order"] == "shuffled"
 
 
+def test_tunnel_outside_addresses_are_the_edge_pools_first_free_ones(lab):
+    lab.set_settings({"edge_pool": "198.51.100.0/29", "state_delay_s": 0})  # 6 addresses: 3 connections
+    ec2 = lab.client("ec2")
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+
+    def connect(i):
+        cgw = ec2.create_customer_gateway(Type="ipsec.1", IpAddress=f"203.0.113.{i}", BgpAsn=65000 + i)["CustomerGateway"]
+        conn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw)["VpnConnection"]
+        return conn["VpnConnectionId"], sorted(t["OutsideIpAddress"] for t in conn["Options"]["TunnelOptions"])
+
+    first, second, third = connect(1), connect(2), connect(3)
+    assert [first[1], second[1], third[1]] == [["198.51.100.1", "198.51.100.2"], ["198.51.100.3", "198.51.100.4"],
+                                               ["198.51.100.5", "198.51.100.6"]]
+    with pytest.raises(ClientError) as err:
+        connect(4)
+    assert _code(err) == "VpnConnectionLimitExceeded" and "edge address pool is exhausted" in str(err.value)
+    ec2.delete_vpn_connection(VpnConnectionId=second[0])
+    assert connect(5)[1] == second[1]  # a deleted connection's addresses are free again
+
+
 def test_server_start_settings_are_the_reset_baseline():
     try:
         with LabServer(port=0, settings={"state_delay_s": 0}, warm_up=False) as server:

@@ -14,6 +14,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_config import VpnConfigError
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import ensure_transit_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import found_concentrators
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_hub_batch import route_hub_sites
@@ -26,6 +28,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_quotas import quot
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import ensure_site
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import hub_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_facts
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_site_batch import site_report
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import DescribeOnce
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
@@ -33,6 +36,8 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import lab_v
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_existing
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import quota_hub
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import read_all
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import host_variables
+from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import reusing_templar
 
 _ARGS = frozenset((
     "sites", "site_vars", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
@@ -104,29 +109,21 @@ class ActionModule(ActionBase):
         if on_error == "fail":
             raise AnsibleActionFail(error)
         # for a caller that hides this task's result (it holds the keys) but must show why it stopped
-        result.update(changed=False, error=error, sites={})
+        result.update(changed=False, error=error, sites={}, kept={})
         return result
 
     def _site_inputs(self, hosts, name, task_vars):
-        """Each host's site_vars, templated as a task on that host would see it, one read per host in
-        this process instead of a task (a worker process) per host. hostvars holds a host's own
-        variables (inventory, facts, extra vars) but not the play's nor the role's: those come from
-        this task's variables without this task's host's own ones (which must not leak to the other
-        hosts), the role's defaults below the host's and the role's vars and params above."""
-        hostvars = task_vars.get("hostvars")
-        if hostvars is None:
-            raise AnsibleActionFail("site_vars needs the play's hostvars")
-        own = hostvars.raw_get(task_vars["inventory_hostname"]) if "inventory_hostname" in task_vars else {}
-        shared = {k: v for k, v in task_vars.items() if k not in own}
-        role = getattr(self._task, "_role", None)
-        defaults = role.get_default_vars() if role else {}
-        above = role.get_vars() if role else {}
+        """Each host's site_vars, templated as a task on that host would see it (plugin_utils
+        host_vars), one read per host in this process instead of a task (a worker process) per host."""
+        variables_of = host_variables(self._task, task_vars)
+        templar = reusing_templar(self._templar)
         inputs = {}
         for host in hosts:
-            variables = {**defaults, **shared, **hostvars.raw_get(host), **above}
+            variables = variables_of(host)
             if name not in variables:
                 raise AnsibleActionFail(f"site_vars: {host} has no variable {name}")
-            inputs[host] = self._templar.copy_with_new_env(available_variables=variables).template(variables[name])
+            templar.available_variables = variables
+            inputs[host] = templar.template(variables[name])
         return inputs
 
     def _batch(self, args, sites):
@@ -204,7 +201,7 @@ class ActionModule(ActionBase):
             "wait": args.get("wait", False),
             "wait_timeout": args.get("wait_timeout", 900),
         }
-        results = {}
+        results, kept = {}, {}
         for key, (config, hosts) in sorted(groups.items()):
             hub = hubs[key]
             for host in hosts:
@@ -217,6 +214,16 @@ class ActionModule(ActionBase):
                 results[host]["input"] = sites[host]
                 # what the later stages read of the hub (a vpn_gateway site's facts are as before)
                 results[host]["hub"] = {k: hub.get(k) for k in _SITE_HUB_KEYS[config["type"]]}
+                if results[host]["report"].get("failed"):
+                    continue
+                try:
+                    facts = site_facts(host, results[host], vpc)
+                except (VpnConfigError, ValidationError) as e:
+                    # as the site_model filter says it, on this site's host only
+                    results[host]["report"].update(failed=True, msg=f"site_model: {e}")
+                    continue
+                if facts:
+                    kept[host] = facts
         # the sites' changes are reported on their own hosts; this task reports the shared part
         return {
             "changed": bool(vpc["created"]) or any(h["changed"] for h in hubs.values()),
@@ -230,4 +237,5 @@ class ActionModule(ActionBase):
             "warnings": hub_module.warnings,
             "diff": {key: hub["diff"] for key, hub in hubs.items()} if len(hubs) > 1 else next(iter(hubs.values()), {}).get("diff", {}),
             "sites": results,
+            "kept": kept,
         }

@@ -59,21 +59,36 @@ except ImportError:  # ansible-core before data tagging: no source text, no octa
     AnsibleTagHelper = None
 
 
-def _source_text(site, name, value):
-    """The text the value was written as in the inventory file (data tagging's Origin), or None."""
-    if AnsibleTagHelper is None or isinstance(value, str):
-        return None
-    for tag in AnsibleTagHelper.tags(value):
-        path, line, col = getattr(tag, "path", None), getattr(tag, "line_num", None), getattr(tag, "col_num", None)
-        if not (path and line and col):
-            continue
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read().splitlines()[line - 1][col - 1:]
-        except (OSError, IndexError, UnicodeDecodeError):
+def _source_reader():
+    """_source_text over one read of each inventory file: a file holds every site, so reading it per
+    value made the check quadratic in the sites (issue 18)."""
+    files = {}
+
+    def lines(path):
+        if path not in files:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    files[path] = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                files[path] = None
+        return files[path]
+
+    def source_text(site, name, value):
+        """The text the value was written as in the inventory file (data tagging's Origin), or None."""
+        if AnsibleTagHelper is None or isinstance(value, str):
             return None
-        return text.split("#", 1)[0].strip().split()[0] if text.strip() else None
-    return None
+        for tag in AnsibleTagHelper.tags(value):
+            path, line, col = getattr(tag, "path", None), getattr(tag, "line_num", None), getattr(tag, "col_num", None)
+            if not (path and line and col):
+                continue
+            found = lines(path)
+            if found is None or line > len(found):
+                return None
+            text = found[line - 1][col - 1:]
+            return text.split("#", 1)[0].strip().split()[0] if text.strip() else None
+        return None
+
+    return source_text
 
 
 def vpn_inventory_errors(hostvars, hosts, strict=False):
@@ -84,7 +99,7 @@ def vpn_inventory_errors(hostvars, hosts, strict=False):
         host_vars = hostvars[host]
         # Only our variables are read (and so templated): others may not be defined yet.
         sites[host] = {name: host_vars[name] for name in list(host_vars.keys()) if str(name).startswith("sitevpn_") and not str(name).startswith("sitevpn__")}
-    errors, unknown = inventory_errors(sites, _source_text)
+    errors, unknown = inventory_errors(sites, _source_reader())
     for site, name, close in unknown:
         message = f"{site}: {name}: the collection does not use this variable" + (f"; did you mean {close}?" if close else "")
         if strict:

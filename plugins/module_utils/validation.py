@@ -16,6 +16,7 @@ can all use it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -228,10 +229,20 @@ def validate_cidrs(values, field="cidrs", version=4, strict=True, allow_overlap=
     return result
 
 
+@functools.lru_cache(maxsize=8192)
+def _parsed_network(prefix):
+    return ipaddress.ip_network(prefix, strict=False)
+
+
+def _network(prefix):
+    # parsed once: the inventory check compares every site's prefixes with every other site's
+    return _parsed_network(prefix) if isinstance(prefix, str) else ipaddress.ip_network(prefix, strict=False)
+
+
 def prefixes_overlap(a, b):
     """True when CIDR blocks ``a`` and ``b`` share at least one address (same IP version)."""
-    na = ipaddress.ip_network(a, strict=False)
-    nb = ipaddress.ip_network(b, strict=False)
+    na = _network(a)
+    nb = _network(b)
     return na.version == nb.version and na.overlaps(nb)
 
 

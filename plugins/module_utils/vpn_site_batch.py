@@ -24,6 +24,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import build_site_model
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import AMAZON_SIDE_ASN_DEFAULT
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -249,6 +250,11 @@ def ensure_site(client, site: Dict[str, Any], hub: Dict[str, Any], options: Dict
     return {"customer_gateway": cgw, "vpn_connection": _step(_vpn_connection, client, vpn_module, secrets)}
 
 
+def _shows(diff: Dict[str, Any]) -> bool:
+    """Whether diff mode prints anything for ``diff`` (a before/after pair that differs, or more)."""
+    return diff.get("before") != diff.get("after") or any(k not in ("before", "after", "before_header", "after_header") for k in diff)
+
+
 def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
     """What the site's own host shows of its two steps: changed, failed and msg, diff, warnings; no keys.
 
@@ -264,7 +270,9 @@ def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
         report.update(failed=True, msg=failed.get("msg"))
         if failed.get("field"):
             report["field"] = failed["field"]
-    diffs = [part["diff"] for part in parts if part.get("diff")]
+    # a diff whose before and after are equal shows nothing: an idempotent run carries none (each
+    # site's report is templated again on its host, issue 18)
+    diffs = [part["diff"] for part in parts if part.get("diff") and _shows(part["diff"])]
     if diffs:
         report["diff"] = diffs
     warnings = list(cgw.get("warnings") or []) + list(vpn.get("warnings") or [])
@@ -274,3 +282,34 @@ def site_report(site_result: Dict[str, Any]) -> Dict[str, Any]:
         if part.get(key):
             report[key] = part[key]
     return report
+
+
+def site_facts(host: str, site_result: Dict[str, Any], vpc: Dict[str, Any]) -> Dict[str, Any]:
+    """What the later stages keep of a provisioned site, or {} when it has no connection (check mode).
+
+    ``connection``: the connection (snake_case, with its keys) with its tunnels, the site, the VPC and
+    its route tables, the site's and the VPC's prefixes and the hub's keys (``site_result["hub"]``);
+    ``site_model``: the site model (module_utils/site_model.py) of it for ``site_result["input"]["model"]``,
+    when the inputs have one and the connection its configuration (check mode's has none). Built here,
+    once per site in the batch's process, rather than by a templated loop step (issue 18). Raises
+    VpnConfigError or ValidationError when the model cannot be built.
+    """
+    vpn = site_result.get("vpn_connection") or {}
+    if "vpn_connection" not in vpn:
+        return {}
+    inputs = site_result.get("input") or {}
+    vpc_cidr = inputs["vpc_cidr"] if "vpc_cidr" in inputs else vpc.get("cidr")
+    connection = dict(
+        vpn["vpn_connection"],
+        tunnels=vpn.get("tunnels"),
+        site=host,
+        vpc_id=vpc["vpc_id"],
+        route_table_ids=vpc["route_table_ids"],
+        site_prefixes=inputs.get("prefixes"),
+        vpc_prefixes=[vpc_cidr],
+    )
+    connection.update(site_result.get("hub") or {})
+    facts = {"site": host, "connection": connection}
+    if inputs.get("model") is not None and connection.get("customer_gateway_configuration"):
+        facts["site_model"] = build_site_model(connection, inputs["model"])
+    return facts

@@ -187,6 +187,16 @@ sites:
       read them (O(sites) or O(site_vars)).
   returned: with O(sites)
   type: dict
+kept:
+  description:
+    - Per site with a connection whose report did not fail, what later stages keep of it - C(site); C(connection),
+      the connection of RV(sites) (with its keys) with its C(tunnels), C(site), C(vpc_id), C(route_table_ids),
+      C(site_prefixes), C(vpc_prefixes) and the hub's keys (as role C(sitevpn.aws.aws_vpn) sets C(aws_vpn_connection));
+      C(site_model), P(sitevpn.aws.site_model#filter) of it for the site's input C(model), when the inputs have one and
+      the connection its configuration (check mode's new connections have neither).
+    - A site whose model cannot be built fails in its report instead.
+  returned: with O(sites)
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,7 +1,8 @@
 """playbooks/provision.yml through the batched AWS side (sitevpn.aws.vpn_sites, issue 18), API only,
 on a generated inventory of three sites: check mode writes nothing; --limit provisions only the
-sites named; one bad site fails only its host while the others are provisioned; an idempotent
-re-run writes nothing and makes as many API calls for two sites as for one (one read per kind)."""
+sites named; one bad site fails only its host while the others are provisioned, and so does a site
+with a wrong role argument (checked for every site in one step); an idempotent re-run writes nothing
+and makes as many API calls for two sites as for one (one read per kind)."""
 
 from __future__ import annotations
 
@@ -100,9 +101,32 @@ def test_provision_builds_every_sites_model_in_one_step(lab, tmp_path):
     for task in ("Read the site's VPN connection from the AWS API", "Build the site model"):
         shown = later.split(task)[1].split("TASK [")[0]
         assert "skipping: [site1]" in shown and "ok: [" not in shown, later
-    # per-host task runs are what a fleet's run costs (issue 18): provision runs two per site (the
-    # role's argument check and its own report: the batch reads the site's inputs itself and
-    # present.yml is imported); the rest are run once
+    # per-host task runs are what a fleet's run costs (issue 18): provision runs one per site, its
+    # report (the role checks every site's arguments in one step, the batch reads the site's inputs
+    # itself and present.yml is imported); the rest are run once
     provision = run.output.split("PLAY [Read the models]")[0]
     runs = [line for line in provision.splitlines() if re.match(r"^(ok|changed|skipping): \[site3[\] ]|^included: .* for .*\bsite3\b", line)]
-    assert len(runs) == 2, provision
+    assert len(runs) == 1, provision
+    assert "Validating arguments against arg spec" not in provision
+
+
+def test_a_site_with_a_wrong_role_argument_fails_alone(lab, tmp_path):
+    # The role's argument spec is checked for every site in one step (no task per site): a wrong
+    # site-only argument fails that site with ansible-core's message and the others go on; a wrong
+    # shared one on the play's first site (whose values the run-once steps use) stops every site.
+    inventory = _inventory(tmp_path)
+    hosts = yaml.safe_load(inventory.read_text())
+    hosts["sites"]["hosts"]["site2"]["aws_vpn_tunnel_profile"] = "weak"
+    inventory.write_text(yaml.safe_dump(hosts))
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory, check=True)
+    assert run.rc != 0
+    assert run.failed == {"site1": 0, "site2": 1, "site3": 0}, run.output[-3000:]
+    assert "Validation of arguments failed:\nvalue of aws_vpn_tunnel_profile must be one of: strong, aws_defaults, got: weak" in run.output
+    assert run.changed["site1"] > 0 and run.changed["site3"] > 0
+    assert writes(lab) == []
+
+    hosts["sites"]["hosts"]["site1"]["aws_vpn_wait"] = "maybe"
+    inventory.write_text(yaml.safe_dump(hosts))
+    run = run_playbook(PLAYBOOK, lab.url, EXTRA, inventory=inventory, check=True)
+    assert run.rc != 0 and "site1: Validation of arguments failed:" in run.output and "aws_vpn_wait" in run.output
+    assert "no site goes on" in run.output and "Ensure the site's customer gateway" not in run.output

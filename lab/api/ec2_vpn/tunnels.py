@@ -80,10 +80,17 @@ def used_outside_ips() -> set:
 def allocate_outside_ips(count: int) -> list[str]:
     pool = ipaddress.ip_network(settings()["edge_pool"])
     used = used_outside_ips()
-    free = [str(ip) for ip in pool.hosts() if str(ip) not in used]
-    if len(free) < count:
-        raise EC2ClientError("VpnConnectionLimitExceeded", "The lab's edge address pool is exhausted")
-    return free[:count]
+    free = []
+    if count <= 0:
+        return free
+    # the first free ones in pool order, stopping there: listing a /16 pool each time cost 0.1 s a
+    # connection (issue 18's 200-site bench)
+    for ip in pool.hosts():
+        if str(ip) not in used:
+            free.append(str(ip))
+            if len(free) == count:
+                return free
+    raise EC2ClientError("VpnConnectionLimitExceeded", "The lab's edge address pool is exhausted")
 
 
 def gateway_key(conn) -> str:

@@ -87,3 +87,28 @@ def test_a_host_without_the_variable_is_refused():
     task_vars = {"hostvars": _HostVars({"site1": {"inventory_hostname": "site1"}}), "inventory_hostname": "site1"}
     with pytest.raises(AnsibleActionFail, match="site1 has no variable aws_vpn__site_input"):
         _action()._site_inputs(["site1"], "aws_vpn__site_input", task_vars)
+
+
+def test_each_template_is_compiled_once_for_every_host(monkeypatch):
+    # ansible-core 2.19 compiles a template each time it renders it; the batch renders the same ones
+    # for every site, so it compiles each once and renders it with each host's variables
+    engine_type = type(getattr(Templar(loader=DataLoader()), "_engine", None))
+    if not hasattr(engine_type, "_compile_template"):
+        pytest.skip("this ansible-core has no engine to share compiled templates in")
+    compiled = []
+    original = engine_type._compile_template
+
+    def counting(self, template, options):
+        compiled.append(str(template))
+        return original(self, template, options)
+
+    monkeypatch.setattr(engine_type, "_compile_template", counting)
+    task_vars = {
+        "inventory_hostname": "site1",
+        "aws_vpn__site_input": {"cgw_ip": trust_as_template("{{ sitevpn_cgw_ip }}"), "name": trust_as_template("x-{{ inventory_hostname }}")},
+    }
+    task_vars["hostvars"] = _HostVars({f"site{i}": {"inventory_hostname": f"site{i}", "sitevpn_cgw_ip": f"203.0.113.{i}"} for i in (1, 2, 3)})
+    inputs = _action()._site_inputs(["site1", "site2", "site3"], "aws_vpn__site_input", task_vars)
+    assert [inputs[h]["cgw_ip"] for h in ("site1", "site2", "site3")] == ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+    assert [inputs[h]["name"] for h in ("site1", "site2", "site3")] == ["x-site1", "x-site2", "x-site3"]
+    assert sorted(compiled) == ["x-{{ inventory_hostname }}", "{{ sitevpn_cgw_ip }}"]
