@@ -79,9 +79,14 @@ def writes(lab):
 def settled(lab, quiet=2.0, timeout=120.0):
     """Wait until no asynchronous Lambda invocation is running and none has come for quiet seconds
     (a slow invocation's writes would otherwise land in what the caller judges next)."""
-    seen, since, deadline = len(lab.invocations()), time.monotonic(), time.monotonic() + timeout
-    while time.monotonic() - since < quiet or lab.running_invocations():
+    def now():   # one read of the lab's invocations per poll: how many recorded, how many running
+        state = lab.call("GET", "invocations")
+        return len(state["invocations"]), state["running"]
+
+    (seen, running), since, deadline = now(), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - since < quiet or running:
         assert time.monotonic() < deadline, f"Lambda invocations still running after {timeout} s"
         time.sleep(0.2)
-        if len(lab.invocations()) != seen:
-            seen, since = len(lab.invocations()), time.monotonic()
+        count, running = now()
+        if count != seen:
+            seen, since = count, time.monotonic()
