@@ -8,6 +8,8 @@ built artifact) are set up once, on one worker.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 # Files whose tests start the data plane (namespaces, charon, FRR), or a stand-in device namespace.
@@ -22,6 +24,11 @@ DATAPLANE_FILES = frozenset({
     "tests/unit/eda/test_tunnel_event_role.py",
 })
 
+
+# The worker beside the data plane runs its tests at this nice level (as root, under xdist): the data
+# plane's tests are the run's critical path and mostly wait on real protocol timers, so the CPU-bound
+# tests beside them take the cycles they leave instead of slowing them down.
+BESIDE_NICE = 10
 
 # tests of a data-plane file that start no namespace and no daemon: they may run beside the data plane
 BESIDE_DATAPLANE = frozenset({"tests/integration/test_it_molecule.py::test_molecule_api_only"})
@@ -57,3 +64,10 @@ def pytest_xdist_make_scheduler(config, log):
             return unit_of_work(nodeid)
 
     return DataplaneTogether(config, log)
+
+
+def pytest_runtest_setup(item):
+    if not os.environ.get("PYTEST_XDIST_WORKER") or os.geteuid() != 0:
+        return
+    # lowering it again needs root; the calling thread's level, which the test's subprocesses inherit
+    os.setpriority(os.PRIO_PROCESS, 0, 0 if item.get_closest_marker("dataplane") else BESIDE_NICE)

@@ -43,7 +43,7 @@ def utc_iso(ts: float | None = None) -> str:
 
 
 class RequestInfo:
-    __slots__ = ("service", "signing_name", "region", "action", "protocol", "content_type")
+    __slots__ = ("service", "signing_name", "region", "action", "protocol", "content_type", "caller")
 
     def __init__(self) -> None:
         self.service = "unknown"
@@ -52,6 +52,9 @@ class RequestInfo:
         self.action = ""
         self.protocol = "query"
         self.content_type = ""
+        # "lambda" when a function the lab runs made the call (botocore names AWS_EXECUTION_ENV in
+        # its User-Agent), else "client": a test judges its client's writes apart from a Lambda's
+        self.caller = "client"
 
     @property
     def key(self) -> str:
@@ -118,6 +121,8 @@ def _model_name(signing_name: str) -> str:
 def classify(environ: dict[str, Any], body: bytes) -> RequestInfo:
     info = RequestInfo()
     info.content_type = environ.get("CONTENT_TYPE", "") or ""
+    if "exec-env/AWS_Lambda" in (environ.get("HTTP_USER_AGENT", "") or ""):
+        info.caller = "lambda"
     match = _CRED_RE.search(environ.get("HTTP_AUTHORIZATION", "") or "")
     if match:
         info.region, info.signing_name = match.group(1), match.group(2).lower()
@@ -466,6 +471,7 @@ class LabMiddleware:
                 "time": utc_iso(started),
                 "status": status,
                 "write": is_write(info.action or ""),
+                "caller": info.caller,
                 "error_code": error_code,
                 "region": info.region,
                 "duration_ms": round((time.time() - started) * 1000, 2),

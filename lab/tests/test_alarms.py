@@ -413,6 +413,16 @@ def test_running_async_invocations_are_counted_until_recorded(lab):
     assert held["error"] is None and held["result"]["site"] == "lab-site-1"
 
 
+def test_requests_name_a_lambda_caller_apart_from_the_client(lab):
+    # a test judges its own client's writes apart from what a Lambda the lab runs wrote meanwhile
+    _function(lab, name="caller")
+    lab.clear_requests()
+    lab.client("lambda").invoke(FunctionName="caller", Payload=json.dumps({}))
+    calls = {(r["action"], r["caller"]) for r in lab.requests()["requests"]}
+    assert ("Invoke", "client") in calls and ("ListQueues", "lambda") in calls, calls
+    assert ("ListQueues", "client") not in calls
+
+
 def test_lambda_handlers_keep_their_own_environment(lab):
     _function(lab, name="env-a", site="A")
     _function(lab, name="env-b", site="B")

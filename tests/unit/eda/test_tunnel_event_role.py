@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,7 @@ def device(tunnel_device):
     return tunnel_device(PLAN)
 
 
-def _run(device_ns, tmp_path, ev):
+def _run(device_ns, tmp_path, ev, wait=True):
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: site-static\n  gather_facts: false\n  roles:\n"
@@ -140,8 +141,10 @@ def _run(device_ns, tmp_path, ev):
     inventory.write_text(f"all:\n  hosts:\n    site-static:\n      ansible_connection: sitevpn.aws.netns\n"
                          f"      sitevpn_netns: {device_ns}\n      ansible_python_interpreter: {sys.executable}\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), "-e", f"@{extra}"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False)
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), "-e", f"@{extra}"]
+    if not wait:
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return proc.stdout
 
@@ -181,6 +184,38 @@ def test_role_moves_routes_and_firewall_object(device, tmp_path):
     chain = subprocess.run(["ip", "netns", "exec", device, "nft", "list", "chain", "inet", "sitevpn", "to_vpc"],
                            capture_output=True, text=True, check=True).stdout
     assert "ip daddr @vpc_prefixes oifname @vpc_tunnel_interfaces accept" in chain
+
+
+@NEEDS_ROOT
+def test_reactions_to_one_connection_take_turns(device, tmp_path):
+    """The rulebook runs reactions in parallel: one to the same connection waits while another holds the
+    connection's lock, then applies; a lock left by a killed run (older than 5 minutes) is taken over."""
+    lock = tmp_path / "state" / f"{VPN}.lock"
+    lock.mkdir(parents=True)   # another reaction is applying
+    waiting = _run(device, tmp_path, event("DOWN"), wait=False)
+    try:
+        time.sleep(5)
+        assert waiting.poll() is None, waiting.stdout.read()
+        assert _routes(device) == [] and not (tmp_path / "reports" / "site-static" / "events.json").exists()
+        released = time.time()
+        lock.rmdir()   # its turn
+        out, _ = waiting.communicate(timeout=60)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 0, out[-3000:]
+    assert _routes(device) == [("10.0.0.0/16", "169.254.58.221", "vti2"), ("10.1.0.0/16", "169.254.58.221", "vti2")]
+    assert not lock.exists()   # given back
+    first = json.loads((tmp_path / "reports" / "site-static" / "events.json").read_text())
+    assert first[0]["recorded_epoch"] >= released, (first, released)
+
+    lock.mkdir()
+    old = time.time() - 600
+    os.utime(lock, (old, old))
+    _run(device, tmp_path, event("UP", second=5))
+    assert _routes(device) == [] and not lock.exists()
+    records = json.loads((tmp_path / "reports" / "site-static" / "events.json").read_text())
+    assert [(r["state"], r["action"]) for r in records] == [("DOWN", "VPC prefixes moved to tunnel2"), ("UP", "VPC prefixes back on tunnel1")]
 
 
 # --------------------------------------------------------------------------- vendor firewall objects (offline)
