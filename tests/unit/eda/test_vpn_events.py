@@ -109,6 +109,11 @@ def test_both_down_alarm_and_its_recovery():
     assert (down["state"], down["both_down"], down["tunnel_outside_ip"], down["site"]) == ("DOWN", True, None, "site-static")
     up, _id = ve.parse_message(sns(alarm("OK", ip=None)))
     assert (up["state"], up["both_down"]) == ("UP", False)
+    # OK after INSUFFICIENT_DATA (a new alarm, a gap in the data): nothing came back; a tunnel's
+    # own OK after INSUFFICIENT_DATA still is its recovery (it may have been ALARM before the gap)
+    assert ve.parse_message(sns(dict(alarm("OK", ip=None), OldStateValue="INSUFFICIENT_DATA")))[0] is None
+    tunnel, _id = ve.parse_message(sns(dict(alarm("OK"), OldStateValue="INSUFFICIENT_DATA")))
+    assert (tunnel["state"], tunnel["tunnel_outside_ip"]) == ("UP", IP1)
 
 
 def test_metric_query_alarm_is_understood():

@@ -281,6 +281,10 @@ def parse_alarm(message: dict[str, Any], sites: dict[str, str] | None = None) ->
     # a connection-level alarm: both down only if its condition says so (else "some tunnel down",
     # which names no tunnel: the per-tunnel alarms and the Lambda say which)
     both_down = outside_ip is None and state == "DOWN" and _means_all_down(message.get("Trigger") or {})
+    if outside_ip is None and state == "UP" and message.get("OldStateValue") != "ALARM":
+        # a connection alarm's OK after INSUFFICIENT_DATA (a new alarm, a gap in the data): nothing
+        # was down, and a tunnel's own alarm says when one comes back
+        return None
     site = _site_from(message.get("AlarmDescription"), message.get("AlarmName")) or (sites or {}).get(vpn_id)
     return _event(vpn_id, outside_ip, state, both_down, site, parse_time(message.get("StateChangeTime")), SOURCE_ALARM)
 
