@@ -273,12 +273,12 @@ def _remove_gateway(state: State, gw: str) -> None:
 def telemetry(state: State) -> tuple[list[dict], list[dict]]:
     """([telemetry bodies per tunnel], [bgp-routes bodies per connection])."""
     e = _edge(state)
-    neighbors, learned = {}, {}
+    neighbors, received, learned = {}, {}, {}
     for gw, grec in e["gateways"].items():
         try:
-            neighbors[gw] = frr.bgp_neighbors(grec["ns"])
+            neighbors[gw], received[gw] = frr.bgp_view(grec["ns"])
         except Exception:  # bgpd restarting: report what charon says, BGP as down
-            neighbors[gw] = {}
+            neighbors[gw], received[gw] = {}, {}
     tele = []
     for ip, rec in sorted(e["tunnels"].items()):
         st = strongswan.tunnel_status(Path(rec["dir"]))
@@ -294,12 +294,7 @@ def telemetry(state: State) -> tuple[list[dict], list[dict]]:
             count = peer.get("pfx_rcd", 0) if established else 0
             msg = f"{count} BGP ROUTES" if up else ""
             if established:
-                grec = e["gateways"][rec["gw"]]
-                try:
-                    learned.setdefault(rec["vpn"], set()).update(
-                        frr.bgp_routes_from(grec["ns"], rec["cgw_inside_ip"]))
-                except Exception:
-                    pass
+                learned.setdefault(rec["vpn"], set()).update(received[rec["gw"]].get(rec["cgw_inside_ip"], []))
             else:
                 learned.setdefault(rec["vpn"], set())
         tele.append({"outside_ip": ip, "status": "UP" if up else "DOWN", "status_message": msg,

@@ -155,9 +155,30 @@ def bgp_neighbors(name: str) -> dict:
     return out
 
 
-def bgp_routes_from(name: str, peer: str) -> list[str]:
-    data = vtysh_json(name, f"show bgp ipv4 unicast neighbors {peer} routes")
-    return sorted((data.get("routes") or {}).keys()) if isinstance(data, dict) else []
+def bgp_view(name: str) -> tuple[dict, dict]:
+    """({peer_ip: {"state", "pfx_rcd"}}, {peer_ip: [prefixes received]}) from one vtysh run: the
+    agent reads every gateway each second, and each vtysh is a process (and a bgpd session)."""
+    out = vtysh(name, "show bgp ipv4 unicast summary json", "show bgp ipv4 unicast json")
+    docs, decoder, at = [], json.JSONDecoder(), 0
+    while len(docs) < 2:
+        start = out.find("{", at)
+        if start < 0:
+            break
+        try:
+            doc, at = decoder.raw_decode(out, start)
+        except json.JSONDecodeError as exc:
+            raise LabError(f"vtysh -N {name}: no JSON from the BGP summary and table: {out[:200]!r}") from exc
+        docs.append(doc if isinstance(doc, dict) else {})
+    summary, table = (docs + [{}, {}])[:2]
+    peers = (summary.get("ipv4Unicast") or summary).get("peers", {})
+    neighbors = {ip: {"state": p.get("state"), "pfx_rcd": int(p.get("pfxRcd", p.get("prefixReceivedCount", 0)) or 0)}
+                 for ip, p in peers.items()}
+    received: dict[str, set] = {}
+    for prefix, paths in (table.get("routes") or {}).items():
+        for path in paths if isinstance(paths, list) else []:
+            if path.get("valid") and path.get("peerId") in neighbors:
+                received.setdefault(path["peerId"], set()).add(prefix)
+    return neighbors, {peer: sorted(prefixes) for peer, prefixes in received.items()}
 
 
 def best_path_via(name: str, prefix: str) -> str | None:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
 from lab.dataplane import addressing as A
-from lab.dataplane import connections, device, edge, state, strongswan
+from lab.dataplane import connections, device, edge, frr, state, strongswan
 from lab.tests.dataplane_fakeapi import connection
 
 
@@ -141,3 +142,27 @@ def test_additional_key_exchanges_need_strongswan_6(monkeypatch):
     assert strongswan.proposals(["AES256"], ["SHA2-256"], [20], ike=True, additional=rounds) == [
         "aes256-sha256-ecp384-ke1_mlkem768-ke2_mlkem1024-ke2_none"]
     assert strongswan.proposals(["AES256"], ["SHA2-256"], [20], ike=True) == ["aes256-sha256-ecp384"]
+
+
+def test_bgp_view_reads_neighbors_and_received_routes_from_one_vtysh(monkeypatch):
+    summary = {"peers": {"169.254.17.202": {"state": "Established", "pfxRcd": 1},
+                         "169.254.170.238": {"state": "Active", "pfxRcd": 0}}}
+    table = {"routes": {
+        "10.0.0.0/16": [{"valid": True, "peerId": "(unspec)"}],
+        "172.16.0.0/16": [{"valid": True, "peerId": "169.254.17.202"}, {"valid": False, "peerId": "169.254.170.238"}],
+        "172.20.0.0/16": [{"valid": True, "peerId": "169.254.17.202"}]}}
+    calls = []
+
+    def vtysh(name, *commands, timeout=10):
+        calls.append((name, commands))
+        # vtysh prints each command's JSON in turn (and may warn about its missing vtysh.conf)
+        return json.dumps(summary, indent=1) + "\n" + json.dumps(table) + "\n% Can't open configuration file\n"
+
+    monkeypatch.setattr(frr, "vtysh", vtysh)
+    neighbors, received = frr.bgp_view("g1")
+    assert len(calls) == 1
+    assert neighbors == {"169.254.17.202": {"state": "Established", "pfx_rcd": 1},
+                         "169.254.170.238": {"state": "Active", "pfx_rcd": 0}}
+    assert received == {"169.254.17.202": ["172.16.0.0/16", "172.20.0.0/16"]}
+    monkeypatch.setattr(frr, "vtysh", lambda name, *commands, timeout=10: "% bgpd is not running\n")
+    assert frr.bgp_view("g1") == ({}, {})
