@@ -44,7 +44,8 @@ class Run:
         return "\n".join(["failed tasks:"] + found + ["", ""]) if found else ""
 
 
-def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, inventory=None, limit=None, timeout=120):
+def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, inventory=None, limit=None, timeout=120,
+                 skip_tags=None):
     """ansible-playbook with the lab's endpoint; returns rc, output and the recap's changed counts."""
     path = Path(playbook)
     if not path.is_absolute():
@@ -55,6 +56,8 @@ def run_playbook(playbook, url, extra_vars=None, check=False, diff=False, invent
     cmd += ["-i", str(inventory)] if inventory else ["-i", "localhost,"]
     if limit:
         cmd += ["--limit", limit]
+    if skip_tags:
+        cmd += ["--skip-tags", skip_tags]
     if check:
         cmd.append("--check")
     if diff:

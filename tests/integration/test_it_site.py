@@ -3,10 +3,12 @@ provisioned, the lab's data plane (AWS edge, device namespaces) is built where t
 run it, the devices are configured (every tunnel UP), verified, and failover-tested on all three
 sites (two on the VPC's virtual private gateway, one on a transit gateway) in parallel (graceful and
 silent, pings both ways, within the issue's bounds, device left as found), with the monitoring chain
-proven at each step (alarm, SNS, Lambda; the lab's clock runs 120 times faster for CloudWatch); a
-second run, with ansible-rulebook consuming the tunnel events, changes nothing, passes again and
-proves the on-prem reaction too; playbooks/verify.yml then names a tunnel broken on purpose and a
-site prefix no longer advertised; playbooks/lab_down.yml leaves nothing behind."""
+proven at each step (alarm, SNS, Lambda, and the on-prem reaction of ansible-rulebook consuming the
+tunnel events; the lab's clock runs 120 times faster for CloudWatch); a second run, the rulebook
+still running, changes nothing and verifies again (its failover test skipped with
+``--skip-tags failover_test``: the first run proved it, and it leaves the devices as found);
+playbooks/verify.yml then names a tunnel broken on purpose and a site prefix no longer advertised;
+playbooks/lab_down.yml leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -297,20 +299,26 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
 
     for name in ("ANSIBLE_VERBOSITY", "ANSIBLE_LOG_PATH"):
         monkeypatch.delenv(name)
-    # the second run finds everything in place, the rulebook (issue 8's on-prem chain) still running
-    again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
-    assert again.rc == 0, again.failures + again.output + rulebook_log(lab_env["state_dir"])
-    assert again.total_changed == 0, changed_tasks(again.output)
     if dataplane:
-        second = check_failover(reports, onprem=onprem)
-        assert all(second[s]["time"] != first_reports[s]["time"] for s in second)   # it ran again
-    if onprem:
-        check_events(reports, runs=2)
-    if dataplane:
-        for site, rep in second.items():
+        for site, rep in first_reports.items():
             for m in rep["modes"]:
                 steps = ", ".join(f"{c['phase']} {c['step']} {c['seconds']} s" for c in m["chain"])
                 print(f"\n{site} {m['mode']}: {steps}")
+
+    # the second run finds everything in place, the rulebook (issue 8's on-prem chain) still running;
+    # the failover test, which changes nothing it does not restore (snapshot before == after above),
+    # is the part of site.yml a re-run can skip by its tag
+    verified = {site: json.loads((reports / site / "verify.json").read_text())["time"] for site in SITES}
+    again = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900, skip_tags="failover_test")
+    assert again.rc == 0, again.failures + again.output + rulebook_log(lab_env["state_dir"])
+    assert again.total_changed == 0, changed_tasks(again.output)
+    assert "TASK [sitevpn.aws.failover_test" not in again.output
+    assert all(json.loads((reports / site / "verify.json").read_text())["time"] != verified[site] for site in SITES)   # verified again
+    if dataplane:
+        check_verify_reports(reports)
+        assert check_failover(reports, onprem=onprem) == first_reports   # the first run's reports stand
+    if onprem:
+        check_events(reports, runs=1)
 
     if dataplane:
         check_verify_names_what_breaks(url, reports, lab_env["state_dir"])
