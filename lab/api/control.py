@@ -73,7 +73,8 @@ def create_control_app(log: RequestLog, faults: Faults) -> Flask:
         ("/faults", faults.get, faults.clear, faults.set),
         ("/settings", lab_settings.get, lab_settings.reset, lab_settings.update),
         ("/sns-messages", lambda: {"sns_messages": notify.sns_messages()}, notify.clear_sns_messages, None),
-        ("/invocations", lambda: {"invocations": notify.invocations()}, notify.clear_invocations, None),
+        ("/invocations", lambda: {"invocations": notify.invocations(), "running": notify.running()}, notify.clear_invocations,
+         None),
     ):
         _state_route(app, path, read, clear, write)
 

@@ -121,6 +121,10 @@ class LabAPI:
     def invocations(self) -> list[dict[str, Any]]:
         return self.call("GET", "invocations")["invocations"]
 
+    def running_invocations(self) -> int:
+        """Asynchronous invocations started and not yet recorded (their writes may still come)."""
+        return self.call("GET", "invocations")["running"]
+
     def evaluate_alarms(self) -> int:
         return self.call("POST", "alarms/evaluate")["changed"]
 

@@ -23,6 +23,7 @@ ACCOUNT = "123456789012"
 HANDLER = '''
 import json
 import os
+import time
 
 import boto3
 
@@ -33,6 +34,10 @@ def handler(event, context):
     print("event for", context.function_name)
     if isinstance(event, dict) and event.get("fail"):
         raise ValueError("asked to fail")
+    if isinstance(event, dict) and event.get("wait_for_queue"):
+        # held until the test creates the queue (at most the function's timeout)
+        while not boto3.client("sqs").list_queues(QueueNamePrefix=event["wait_for_queue"]).get("QueueUrls"):
+            time.sleep(0.1)
     # boto3 inside the handler talks to the lab through AWS_ENDPOINT_URL
     queues = boto3.client("sqs").list_queues().get("QueueUrls", [])
     alarm_state = None
@@ -393,6 +398,19 @@ def test_lambda_async_invoke_and_sns_subscription(lab):
     assert record["Sns"]["Subject"] == "lab"
     # a message a client published is recorded as well
     assert [(m["topic_arn"], m["message"]) for m in lab.sns_messages()] == [(topic, "tunnel flapped")]
+
+
+def test_running_async_invocations_are_counted_until_recorded(lab):
+    # what tests wait on before they judge a run's writes (sitevpn_playbook.settled)
+    _function(lab, name="held")
+    assert lab.running_invocations() == 0
+    lab.client("lambda").invoke(FunctionName="held", InvocationType="Event", Payload=json.dumps({"wait_for_queue": "release"}))
+    assert lab.running_invocations() == 1
+    assert not [i for i in lab.invocations() if i["function_name"] == "held"]
+    lab.client("sqs").create_queue(QueueName="release")
+    lab.wait_for(lambda: lab.running_invocations() == 0, timeout=15)
+    [held] = [i for i in lab.invocations() if i["function_name"] == "held"]
+    assert held["error"] is None and held["result"]["site"] == "lab-site-1"
 
 
 def test_lambda_handlers_keep_their_own_environment(lab):

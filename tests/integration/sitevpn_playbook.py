@@ -76,10 +76,12 @@ def writes(lab):
     return [r["action"] for r in lab.requests()["requests"] if r["write"]]
 
 
-def settled(lab, quiet=2.0):
-    """Wait until the Lambda's asynchronous invocations have stopped coming for quiet seconds."""
-    seen, since = len(lab.invocations()), time.monotonic()
-    while time.monotonic() - since < quiet:
+def settled(lab, quiet=2.0, timeout=120.0):
+    """Wait until no asynchronous Lambda invocation is running and none has come for quiet seconds
+    (a slow invocation's writes would otherwise land in what the caller judges next)."""
+    seen, since, deadline = len(lab.invocations()), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - since < quiet or lab.running_invocations():
+        assert time.monotonic() < deadline, f"Lambda invocations still running after {timeout} s"
         time.sleep(0.2)
         if len(lab.invocations()) != seen:
             seen, since = len(lab.invocations()), time.monotonic()

@@ -262,7 +262,7 @@ def test_site_on_the_lab_twice_then_down(lab_env, tmp_path, monkeypatch):
              "failover_test_reports_dir": str(reports), "failover_test_onprem_events": onprem}
     url = lab_env["url"]
 
-    first = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=900)
+    first = run_playbook(ROOT / "site.yml", url, extra, inventory=INVENTORY, timeout=1500)
     assert first.rc == 0, first.failures + first.output + rulebook_log(lab_env["state_dir"])
     assert first.changed["localhost"] > 0 and first.changed["site-bgp"] > 0
     assert healthy(url)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from lab.api.notify.delivery import invoke_arn, publish_sns, put_event
 from lab.api.notify.handler_env import endpoint_url, set_endpoint_url
 from lab.api.notify.lambda_runtime import run_handler
-from lab.api.notify.records import clear_invocations, clear_sns_messages, invocations, reset, sns_messages
+from lab.api.notify.records import clear_invocations, clear_sns_messages, invocations, reset, running, sns_messages
 
 __all__ = [
     "clear_invocations",
@@ -28,6 +28,7 @@ __all__ = [
     "put_event",
     "reset",
     "run_handler",
+    "running",
     "set_endpoint_url",
     "sns_messages",
 ]

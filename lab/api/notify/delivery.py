@@ -57,6 +57,7 @@ def invoke_async(function: Any, event: Any, source: str) -> threading.Thread:
     thread = threading.Thread(
         target=_invoke_quietly, args=(function, event, source), name=f"lab-lambda-{function.function_name}", daemon=True
     )
+    records.started()   # counted as running until its record is written (GET /_lab/invocations "running")
     thread.start()
     return thread
 
@@ -66,6 +67,8 @@ def _invoke_quietly(function: Any, event: Any, source: str) -> None:
         run_handler(function, event, source=source)
     except Exception:  # recorded by run_handler; never kill the delivering thread
         log.exception("lab: invoking %s failed", function.function_name)
+    finally:
+        records.finished()
 
 
 def invoke_arn(function_arn: str, event: Any, source: str) -> threading.Thread | None:

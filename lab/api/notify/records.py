@@ -11,6 +11,7 @@ from typing import Any
 _LOCK = threading.Lock()
 _SNS_MESSAGES: list[dict[str, Any]] = []
 _INVOCATIONS: list[dict[str, Any]] = []
+_RUNNING = [0]   # asynchronous invocations started and not yet recorded
 MAX_RECORDS = 10_000
 
 
@@ -41,6 +42,22 @@ def sns_messages() -> list[dict[str, Any]]:
 def invocations() -> list[dict[str, Any]]:
     with _LOCK:
         return list(_INVOCATIONS)
+
+
+def started() -> None:
+    with _LOCK:
+        _RUNNING[0] += 1
+
+
+def finished() -> None:
+    with _LOCK:
+        _RUNNING[0] -= 1
+
+
+def running() -> int:
+    """How many asynchronous invocations are still running: a test waits for 0 before it judges writes."""
+    with _LOCK:
+        return _RUNNING[0]
 
 
 def clear_sns_messages() -> None:
