@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lab.api.testing import free_port  # noqa: E402
 from lab.dataplane import lab  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -67,11 +67,6 @@ COMMON_VARS = {"verify_fail": False, "failover_test_fail": False}
 
 MODE_KEYS = ("pings_sent", "pings_lost", "recovery_seconds", "max_lost", "max_recovery_seconds", "ok", "messages")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def not_ready() -> str | None:

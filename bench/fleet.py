@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from lab import fleet  # noqa: E402
 from lab.api.state import StateDir  # noqa: E402
+from lab.api.testing import free_port  # noqa: E402
 from lab.dataplane import state  # noqa: E402
 from lab.dataplane.netns import existing_namespaces  # noqa: E402
 from lab_dataplane_scale import kind_of, proc_sample  # noqa: E402
@@ -38,11 +38,6 @@ from lab_dataplane_scale import kind_of, proc_sample  # noqa: E402
 BIN = Path(sys.executable).parent
 PREFIX = "svlf-"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children_cpu() -> float:

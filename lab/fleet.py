@@ -35,7 +35,7 @@ def site_name(i: int) -> str:
 def site(i: int) -> dict:
     """The inventory host of site I (1-based)."""
     cgw = ipaddress.IPv4Network(A.CGW_RANGE).network_address + CGW_OFFSET + i
-    lan = list(LAN_BASE.subnets(new_prefix=24))[i]
+    lan = ipaddress.IPv4Network((int(LAN_BASE.network_address) + i * 256, 24))   # the I-th /24 of LAN_BASE
     return {
         "ansible_connection": "sitevpn.aws.netns",
         "vpn_device_type": "strongswan",

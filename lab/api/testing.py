@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from typing import Any, Callable
@@ -18,6 +19,13 @@ from lab import polling
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free right now, for a lab API (or a closed endpoint) a test starts itself."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class LabAPIError(RuntimeError):

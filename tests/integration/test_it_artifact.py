@@ -13,7 +13,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from lab.api.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -58,11 +59,6 @@ sites:
     sitevpn_vpc_cidr: 10.20.0.0/16
 """
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_user() -> list[str]:
@@ -174,7 +170,7 @@ def test_ansible_doc_renders_every_module_of_the_installed_collection(workdir, i
 @pytest.fixture
 def user_lab_api(workdir, installed):
     """The lab API started by the unprivileged user (api_only needs no root)."""
-    port = _free_port()
+    port = free_port()
     log = open(workdir / "lab-api.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
     proc = subprocess.Popen([*_as_user(), str(BIN / "sitevpn-lab-api"), "--port", str(port)],  # pylint: disable=consider-using-with
                             stdout=log, stderr=subprocess.STDOUT, env=_user_env(workdir, installed), cwd=workdir)

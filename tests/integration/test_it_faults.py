@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
+from lab.api.testing import free_port
 from lab_counts import assert_converged, everything
 from sitevpn_playbook import BIN, LAB_VGW_SITES, ROOT, run_playbook, writes
 
@@ -65,14 +65,9 @@ def test_throttling_and_5xx_converge(lab):
 # ---------------------------------------------------------------------------------------------
 # Unreachable
 # ---------------------------------------------------------------------------------------------
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def test_unreachable_api_names_the_endpoint(lab):
-    port = closed_port()
+    port = free_port()   # nothing listens on it
     endpoint = f"http://127.0.0.1:{port}"
     lab.clear_requests()
     run = run_playbook(PLAYBOOK, endpoint, inventory=INVENTORY, timeout=120)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.api.testing import free_port
 from lab.dataplane.lab import missing_tools
 from lab.dataplane.netns import existing_namespaces
 from sitevpn_playbook import BIN, ROOT
@@ -21,11 +22,6 @@ from sitevpn_playbook import BIN, ROOT
 PREFIX = "svlm"
 STEPS = ("create", "converge", "idempotence", "verify", "destroy")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def listening(port: int) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -23,6 +22,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from lab.api.testing import free_port
 from lab.dataplane.lab import missing_tools
 from lab.dataplane.netns import existing_namespaces
 from rulebook import missing as rulebook_missing
@@ -36,11 +36,6 @@ PREFIX = f"svlq{os.getpid() % 10000:04d}"
 SITES = {"site-bgp": ("bgp", "203.0.113.10"), "site-static": ("static", "203.0.113.20"),
          "site-tgw": ("bgp", "203.0.113.30")}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def healthy(url: str) -> bool:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.api.testing import free_port
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 PLAYBOOKS = HERE / "playbooks"
@@ -190,11 +192,7 @@ def test_example_hosts_are_examples_only():
 
 def test_device_failure_names_the_step_and_shows_no_key(tmp_path):
     # each platform's connection to a closed port on this machine fails at the role's first device task
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()   # nothing listens on it
     hosts = {"cisco-bgp": HOSTS["cisco-bgp"], "junos-bgp": HOSTS["junos-bgp"], "fortios-static": HOSTS["fortios-static"]}
     rc, output, _data = _run(tmp_path, "push.yml", hosts, host_extra={
         "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_user": "admin", "ansible_password": "not-a-key",
