@@ -32,8 +32,11 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnErro
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import disable_vgw_route_propagation
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
@@ -53,34 +56,13 @@ def find_vpn_gateway(
     client, vpn_gateway_id=None, name=None, tags=None, amazon_side_asn=None, vpc_id=None
 ) -> Optional[Dict[str, Any]]:
     """By id; else by Name tag (or all given tags), the ASN breaking ties; else the one attached to vpc_id."""
-    params: Dict[str, Any] = {}
-    filters: Dict[str, Any] = {"state": list(LIVE_STATES)}
-    if vpn_gateway_id:
-        params["VpnGatewayIds"] = [vpn_gateway_id]
-    elif name is not None:
-        filters["tag:Name"] = name
-    elif tags:
-        filters.update({f"tag:{k}": str(v) for k, v in tags.items()})
-    elif vpc_id:
-        filters["attachment.vpc-id"] = vpc_id
-    else:
+    if not (vpn_gateway_id or name is not None or tags or vpc_id):
         raise VpnError("One of vpn_gateway_id, name, tags or vpc_id is needed to find the VPN gateway")
-    params["Filters"] = ansible_dict_to_boto3_filter_list(filters)
-    gateways = describe_vpn_gateways(client, **params)
-
-    def wanted(g):
-        if g.get("State") not in LIVE_STATES:
-            return False
-        if vpn_gateway_id:
-            return g.get("VpnGatewayId") == vpn_gateway_id
-        gtags = tags_of(g)
-        if name is not None:
-            return gtags.get("Name") == name
-        if tags:
-            return all(gtags.get(k) == str(v) for k, v in tags.items())
-        return vgw_attached_vpc(g) == vpc_id
-
-    matches = [g for g in gateways if wanted(g)]
+    if name is not None or tags:
+        filters, wanted = tag_filters(name, tags), lambda g: has_tags(g, name, tags)
+    else:
+        filters, wanted = {"attachment.vpc-id": vpc_id}, lambda g: vgw_attached_vpc(g) == vpc_id
+    matches = find_live(describe_vpn_gateways, client, "VpnGatewayId", vpn_gateway_id, filters, wanted)
     # The ASN tells apart namesakes; a single namesake with another ASN is reported by
     # ensure_vpn_gateway (it cannot change in place) rather than duplicated.
     same_asn = None if amazon_side_asn is None else lambda g: int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn
