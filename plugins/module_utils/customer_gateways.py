@@ -29,6 +29,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_li
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import given_params
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
@@ -141,21 +142,15 @@ def cgw_view(cgw: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def remove_customer_gateway(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": cgw_view(existing), "after": {}}
-    users = connections_using(client, {"customer-gateway-id": existing["CustomerGatewayId"]})
-    message = f"{existing['CustomerGatewayId']} is used by VPN connection(s) {', '.join(users)}; delete them first" if users else ""
-    if users and not module.check_mode:
-        # AWS answers IncorrectState until the connections are gone: say so now rather than retry.
-        raise VpnError(message, vpn_connection_ids=users)
-    if module.check_mode:
-        if users:
-            # check mode cannot know whether an earlier task of the run deletes them (teardown does)
-            module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
-        return True, diff
-    delete_customer_gateway(client, existing["CustomerGatewayId"])
-    return True, diff
+    users = connections_using(client, {"customer-gateway-id": existing["CustomerGatewayId"]}) if existing else []
+    if users:
+        message = f"{existing['CustomerGatewayId']} is used by VPN connection(s) {', '.join(users)}; delete them first"
+        if not module.check_mode:
+            # AWS answers IncorrectState until the connections are gone: say so now rather than retry.
+            raise VpnError(message, vpn_connection_ids=users)
+        # check mode cannot know whether an earlier task of the run deletes them (teardown does)
+        module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
+    return removed(module, existing, cgw_view, lambda g: delete_customer_gateway(client, g["CustomerGatewayId"]))
 
 
 def converge_customer_gateways(client, module, matches):

@@ -335,6 +335,16 @@ def find_live(describe, client, id_key: str, resource_id: Optional[str], filters
     ]
 
 
+def removed(module, existing: Optional[Dict[str, Any]], view, delete) -> Tuple[bool, Dict[str, Any]]:
+    """Delete ``existing`` with ``delete(existing)``, not in check mode: (changed, the diff as ``view``
+    shows the resource). Nothing to delete: unchanged."""
+    if not existing:
+        return False, {"before": {}, "after": {}}
+    if not module.check_mode:
+        delete(existing)
+    return True, {"before": view(existing), "after": {}}
+
+
 def connections_using(client, filters: Dict[str, Any]) -> List[str]:
     """IDs of the live VPN connections matching ``filters`` (a gateway's users)."""
     filters = dict(filters, state=list(VPN_LIVE_STATES))

@@ -31,6 +31,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 
@@ -116,10 +117,9 @@ def ensure_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) 
 
 
 def remove_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    if not module.check_mode:
-        delete_vpn_concentrator(client, existing["VpnConcentratorId"])
+    def delete(concentrator):
+        delete_vpn_concentrator(client, concentrator["VpnConcentratorId"])
         if module.params.get("wait"):
-            wait_vpn_concentrator(client, existing["VpnConcentratorId"], ("deleted",), module.params["wait_timeout"])
-    return True, {"before": concentrator_view(existing), "after": {}}
+            wait_vpn_concentrator(client, concentrator["VpnConcentratorId"], ("deleted",), module.params["wait_timeout"])
+
+    return removed(module, existing, concentrator_view, delete)

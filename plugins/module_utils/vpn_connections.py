@@ -34,6 +34,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_tunnel_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_secrets
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import describe_transit_gateway_attachments
@@ -193,20 +194,12 @@ def ensure_vpn_connection(
 
 
 def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": vpn_view(existing), "after": {}}
-    if module.check_mode:
-        return True, diff
-    delete_vpn_connection(client, existing["VpnConnectionId"])
-    if module.params.get("wait"):
-        wait_for(
-            client,
-            "vpn_connection_deleted",
-            module.params["wait_timeout"],
-            VpnConnectionIds=[existing["VpnConnectionId"]],
-        )
-    return True, diff
+    def delete(connection):
+        delete_vpn_connection(client, connection["VpnConnectionId"])
+        if module.params.get("wait"):
+            wait_for(client, "vpn_connection_deleted", module.params["wait_timeout"], VpnConnectionIds=[connection["VpnConnectionId"]])
+
+    return removed(module, existing, vpn_view, delete)
 
 
 def transit_gateway_attachment_id(client, connection: Dict[str, Any]) -> Optional[str]:

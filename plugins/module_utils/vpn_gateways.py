@@ -35,6 +35,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
@@ -274,18 +275,15 @@ def _ensure_route_propagation(
 
 
 def remove_vpn_gateway(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": vgw_view(existing), "after": {}}
-    if module.check_mode:
-        return True, diff
-    vpc_id = vgw_attached_vpc(existing)
-    if vpc_id:
-        detach_vpn_gateway(client, vpc_id, existing["VpnGatewayId"])
-        # Deleting needs the detach finished, so this wait is not optional.
-        _wait_vgw(client, module, existing, "vpn_gateway_detached", vpc_id)
-    delete_vpn_gateway(client, existing["VpnGatewayId"])
-    return True, diff
+    def delete(vgw):
+        vpc_id = vgw_attached_vpc(vgw)
+        if vpc_id:
+            detach_vpn_gateway(client, vpc_id, vgw["VpnGatewayId"])
+            # Deleting needs the detach finished, so this wait is not optional.
+            _wait_vgw(client, module, vgw, "vpn_gateway_detached", vpc_id)
+        delete_vpn_gateway(client, vgw["VpnGatewayId"])
+
+    return removed(module, existing, vgw_view, delete)
 
 
 def converge_vpn_gateways(client, module, matches):
