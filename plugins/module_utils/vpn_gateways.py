@@ -36,14 +36,13 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_li
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
 
 
 def vgw_attached_vpc(vgw: Dict[str, Any]) -> Optional[str]:
@@ -185,14 +184,7 @@ def present_vpn_gateway(client, module, existing: Optional[Dict[str, Any]], repo
     what converging duplicates found)."""
     check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    return converged_result(
-        report,
-        changed,
-        diff,
-        vpn_gateway_id=gateway.get("VpnGatewayId"),
-        vpn_gateway=snake_resource(gateway),
-        vpc_id=vgw_attached_vpc(gateway),
-    )
+    return resource_result(report, changed, diff, "vpn_gateway", gateway, vpc_id=vgw_attached_vpc(gateway))
 
 
 def _ensure_vgw_attachment(client, module, vgw: Dict[str, Any], vpc_id: Optional[str]) -> Tuple[bool, Dict[str, Any]]:
