@@ -58,10 +58,12 @@ def find_vpn_gateway(
     """By id; else by Name tag (or all given tags), the ASN breaking ties; else the one attached to vpc_id."""
     if not (vpn_gateway_id or name is not None or tags or vpc_id):
         raise VpnError("One of vpn_gateway_id, name, tags or vpc_id is needed to find the VPN gateway")
-    if name is not None or tags:
-        filters, wanted = tag_filters(name, tags), lambda g: has_tags(g, name, tags)
-    else:
-        filters, wanted = {"attachment.vpc-id": vpc_id}, lambda g: vgw_attached_vpc(g) == vpc_id
+    by_tags = name is not None or bool(tags)
+    filters = tag_filters(name, tags) if by_tags else {"attachment.vpc-id": vpc_id}
+
+    def wanted(g):
+        return has_tags(g, name, tags) if by_tags else vgw_attached_vpc(g) == vpc_id
+
     matches = find_live(describe_vpn_gateways, client, "VpnGatewayId", vpn_gateway_id, filters, wanted)
     # The ASN tells apart namesakes; a single namesake with another ASN is reported by
     # ensure_vpn_gateway (it cannot change in place) rather than duplicated.
