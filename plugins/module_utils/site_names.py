@@ -15,7 +15,7 @@ library only: the Lambda runtime has nothing else.
 - Alarms (roles/monitoring): ``<prefix>-vpn-<site>-tunnel<N>-down`` and
   ``<prefix>-vpn-<site>-both-tunnels-down``; the alarm prefix ``<prefix>-vpn-`` is also the
   EventBridge rule's filter and the Lambda's scope.
-- strongSwan devices (roles/strongswan): tunnel N's crypto box ``<box_prefix>t<N>`` and its VICI
+- strongSwan devices (roles/strongswan): tunnel N's name ``tunnel<N>``, its crypto box ``<box_prefix>t<N>`` and its VICI
   socket ``<run_dir>/<box>/charon.vici`` (libipsec), its route interface ``vti<N>`` (libipsec) or
   ``ipsec<N>`` (xfrm).
 """
@@ -69,6 +69,11 @@ def site_of_alarm_name(alarm_name):
     """The site an alarm name of roles/monitoring names, None for any other name."""
     match = _ALARM_SITE_RE.match(alarm_name) if isinstance(alarm_name, str) else None
     return match.group("site") if match else None
+
+
+def tunnel_name(index):
+    """Tunnel ``index``'s name on a device (swanctl connection and child, the plan's ``name``)."""
+    return f"tunnel{int(index)}"
 
 
 def box_name(box_prefix, index):
