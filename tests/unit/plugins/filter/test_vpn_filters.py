@@ -161,3 +161,15 @@ def test_device_layout_filter_is_the_site_models_device_without_a_connection():
         tpf.device_layout([1], "kernel")
     with pytest.raises(AnsibleFilterError, match="device_layout expects"):
         tpf.device_layout("1,2")
+
+
+@pytest.mark.parametrize("device_type, platforms_only, message", [
+    ("strongswan", False, ""),
+    ("fortios", True, ""),
+    ("strongswan", True, "vpn_device_type strongswan is not one of cisco_ios, junos, fortios"),
+    ("vyos", False, "vpn_device_type vyos is not one of strongswan, cisco_ios, junos, fortios"),
+    (None, False, "vpn_device_type None is not one of strongswan, cisco_ios, junos, fortios"),
+])
+def test_device_type_error_is_the_one_list_of_device_types(device_type, platforms_only, message):
+    from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_type_error
+    assert device_type_error(device_type, platforms_only) == message
