@@ -68,7 +68,6 @@ COMMON_VARS = {"verify_fail": False, "failover_test_fail": False}
 MODE_KEYS = ("pings_sent", "pings_lost", "recovery_seconds", "max_lost", "max_recovery_seconds", "ok", "messages")
 
 
-
 def not_ready() -> str | None:
     """Why the failover test cannot be benchmarked here, or None."""
     if os.geteuid() != 0:

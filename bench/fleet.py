@@ -39,7 +39,6 @@ BIN = Path(sys.executable).parent
 PREFIX = "svlf-"
 
 
-
 def children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime

@@ -60,7 +60,6 @@ sites:
 """
 
 
-
 def _as_user() -> list[str]:
     """Run as a user without root. As root: uid/gid nobody, no capability but reading files (the
     checkout and its venv may sit under a directory only root can enter, e.g. /root)."""

@@ -23,7 +23,6 @@ PREFIX = "svlm"
 STEPS = ("create", "converge", "idempotence", "verify", "destroy")
 
 
-
 def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)

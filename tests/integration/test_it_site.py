@@ -37,7 +37,6 @@ SITES = {"site-bgp": ("bgp", "203.0.113.10"), "site-static": ("static", "203.0.1
          "site-tgw": ("bgp", "203.0.113.30")}
 
 
-
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_lab/health", timeout=1) as resp:
