@@ -31,6 +31,7 @@ from typing import Optional
 from typing import Tuple
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 
 
@@ -55,6 +56,14 @@ def converged_result(report: Dict[str, Any], changed: bool, diff: Dict[str, Any]
     """An ensure step's result: what converging duplicates reported (``report``), and changed also
     when that removed some."""
     return dict(report, changed=changed or bool(report.get("duplicates_removed")), diff=diff, **fields)
+
+
+def resource_result(report: Dict[str, Any], changed: bool, diff: Dict[str, Any], kind: str, resource: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+    """``converged_result`` of a step that ensured one resource of ``kind`` (``customer_gateway``,
+    ``vpn_gateway``, ``vpn_concentrator``): its ID as ``<kind>_id`` (the API's ``<Kind>Id``) and the
+    resource itself as ``<kind>``, keys in snake_case."""
+    id_key = "".join(word.capitalize() for word in kind.split("_")) + "Id"
+    return converged_result(report, changed, diff, **{f"{kind}_id": resource.get(id_key), kind: snake_resource(resource)}, **fields)
 
 
 def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str, Any]]) -> bool:
