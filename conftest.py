@@ -3,10 +3,12 @@
 ``make test`` runs pytest with three xdist workers (``-n 3``). The tests that build network namespaces
 and start strongSwan/FRR (the lab's data plane) form one unit of work: one worker runs them one after
 another, since the machine runs one lab at a time, while the other workers run the unit and lab-API
-tests beside them. That unit is the run's critical path: as root, its worker keeps the normal CPU
-priority and the workers beside it run at a lower one (``BESIDE_NICE``), filling what it leaves idle. Every other file is a unit of its own, so that its module fixtures (a lab API, a
+tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
 built artifact) are set up once, on one worker. The offline checks (tests/static: sanity, lint) come
-last, so that the worker beside the data plane runs them when its own tests are done.
+last, so that the workers beside the data plane run them when their own tests are done.
+
+The data-plane unit is the run's critical path: as root, its worker keeps the normal CPU priority and
+the workers beside it run at a lower one (``BESIDE_NICE``), filling the CPU it leaves idle.
 """
 from __future__ import annotations
 
