@@ -67,11 +67,10 @@ sanity: venv
 changelog: venv
 	$(BIN)/python scripts/sanity.py --test changelog
 
-# Every test, the offline checks (sanity, lint: tests/static) among them. Three workers: the data-plane
-# tests one after another on one, every other file beside them at a lower priority, the offline checks
-# last (conftest.py).
+# Every test, the offline checks (sanity, lint: tests/static) among them. Two workers: the data-plane
+# tests one after another on one, every other file beside them, the offline checks last (conftest.py).
 test: setup
-	$(BIN)/python -m pytest -q -n 3 --durations=25 tests/unit lab/tests tests/integration tests/static
+	$(BIN)/python -m pytest -q -n 2 --durations=25 tests/unit lab/tests tests/integration tests/static
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
