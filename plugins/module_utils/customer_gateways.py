@@ -34,6 +34,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_fil
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import customer_gateway_asn_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import CUSTOMER_GATEWAYS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 
@@ -69,7 +70,7 @@ def find_customer_gateway(
         and (g.get("DeviceName") or None) == (device_name or None),
     )
     hint = "give each a distinct name (they share ip_address, bgp_asn and device_name)"
-    return one_match(matches, "CustomerGatewayId", "customer gateways", hint, name, tags)
+    return one_match(matches, CUSTOMER_GATEWAYS, hint, name, tags)
 
 
 def ensure_customer_gateway(
@@ -159,15 +160,11 @@ def converge_customer_gateways(client, module, matches):
         g["CustomerGatewayId"]: bool(connections_using(client, {"customer-gateway-id": g["CustomerGatewayId"]}))
         for g in matches
     }
-    return converge(
-        module,
-        matches,
-        "CustomerGatewayId",
-        in_use,
-        lambda g: delete_customer_gateway(client, g["CustomerGatewayId"]),
-        "customer gateways",
-        prefer=lambda g: g.get("State") != "available",
-    )
+
+    def delete(g):
+        delete_customer_gateway(client, g["CustomerGatewayId"])
+
+    return converge(module, matches, CUSTOMER_GATEWAYS, in_use, delete, prefer=lambda g: g.get("State") != "available")
 
 
 def customer_gateway_by_id(client, customer_gateway_id: str) -> Optional[Dict[str, Any]]:

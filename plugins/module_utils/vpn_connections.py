@@ -49,6 +49,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import pla
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import VPN_CONNECTIONS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
@@ -81,7 +82,7 @@ def find_vpn_connection(
         return all(c.get(key) == value for key, value in ends.items() if value)
 
     matches = find_live(describe_vpn_connections, client, "VpnConnectionId", vpn_connection_id, filters, between, VPN_LIVE_STATES)
-    return one_match(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
+    return one_match(matches, VPN_CONNECTIONS, "give vpn_connection_id or a distinct name", name, tags)
 
 
 def _describe_one(client, vpn_connection_id: str) -> Dict[str, Any]:
@@ -269,12 +270,8 @@ def vpn_connection_result(
 def converge_vpn_connections(client, module, matches):
     """Duplicates between the same gateways: keep one with a tunnel UP, else an available one (rule in vpn_duplicates)."""
     in_use = {c["VpnConnectionId"]: tunnels_up(c) > 0 for c in matches}
-    return converge(
-        module,
-        matches,
-        "VpnConnectionId",
-        in_use,
-        lambda c: delete_vpn_connection(client, c["VpnConnectionId"]),
-        "VPN connections",
-        prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"),
-    )
+
+    def delete(c):
+        delete_vpn_connection(client, c["VpnConnectionId"])
+
+    return converge(module, matches, VPN_CONNECTIONS, in_use, delete, prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"))

@@ -40,6 +40,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_fil
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import VPN_GATEWAYS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
@@ -68,7 +69,7 @@ def find_vpn_gateway(
     # The ASN tells apart namesakes; a single namesake with another ASN is reported by
     # ensure_vpn_gateway (it cannot change in place) rather than duplicated.
     same_asn = None if amazon_side_asn is None else lambda g: int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn
-    return one_match(matches, "VpnGatewayId", "VPN gateways", "give vpn_gateway_id or a distinct name", name, tags, same_asn)
+    return one_match(matches, VPN_GATEWAYS, "give vpn_gateway_id or a distinct name", name, tags, same_asn)
 
 
 def vgw_view(vgw: Dict[str, Any], propagating: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -290,12 +291,4 @@ def converge_vpn_gateways(client, module, matches):
         attached = vgw_attached_vpc(g)
         return (attached != vpc_id) if vpc_id else (attached is None)
 
-    return converge(
-        module,
-        matches,
-        "VpnGatewayId",
-        in_use,
-        lambda g: remove_vpn_gateway(client, module, g),
-        "VPN gateways",
-        prefer=prefer,
-    )
+    return converge(module, matches, VPN_GATEWAYS, in_use, lambda g: remove_vpn_gateway(client, module, g), prefer=prefer)
