@@ -3,8 +3,8 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the filters lives in device_config.yml, device_config_text.yml and
-# parse_device_status.yml.
+# The documentation of the filters lives in device_config.yml, device_config_text.yml,
+# parse_device_status.yml and device_type_error.yml.
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import cisco_ios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import fortios
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices import junos
+from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import DEVICE_TYPES
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import PLATFORMS
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import redact
 from ansible_collections.sitevpn.aws.plugins.module_utils.devices.common import secrets_of
@@ -87,6 +88,15 @@ def parse_device_status(outputs, device_type, tunnels):
     return call("parse_device_status", _parse_device_status, device_type, outputs, tunnels, errors=ValidationError)
 
 
+def device_type_error(device_type, platforms_only=False):
+    """'' when the collection configures ``device_type`` (every type, or with ``platforms_only`` the
+    network platforms only: not strongswan), else the message saying which it knows."""
+    known = PLATFORMS if platforms_only else DEVICE_TYPES
+    if isinstance(device_type, str) and device_type in known:
+        return ""
+    return f"vpn_device_type {device_type} is not one of {', '.join(known)}"
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -97,4 +107,5 @@ class FilterModule:
             "device_redact": device_redact,
             "device_failure": device_failure,
             "parse_device_status": parse_device_status,
+            "device_type_error": device_type_error,
         }

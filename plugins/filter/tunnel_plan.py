@@ -3,7 +3,8 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the filters lives in vpn_tunnels.yml, vpn_tunnel_plan.yml, site_model.yml and site_names.yml.
+# The documentation of the filters lives in vpn_tunnels.yml, vpn_tunnel_plan.yml, site_model.yml, site_names.yml
+# and device_layout.yml.
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sitevpn.aws.plugins.module_utils import site_names as names
 from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import build_site_model
+from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import device_layout as _device_layout
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import build_tunnel_plan
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_plan import merge_tunnels
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -75,13 +77,20 @@ def site_model(connection, site):
     return call("site_model", build_site_model, _with_secrets(connection, "site_model"), site, errors=_PLAN_ERRORS)
 
 
-def site_names(site, name_prefix=None):
+def site_names(site, name_prefix=None, alarm_prefix=None, tunnel_count=2):
     """The AWS-side names of a site (module_utils/site_names.py), before its connection exists."""
     if not isinstance(site, str) or not site:
         raise AnsibleFilterError(f"site_names: the site must be a name, got {site!r}")
-    return names.site_names(name_prefix, site)
+    return call("site_names", names.site_names, name_prefix, site, tunnel_count, alarm_prefix)
+
+
+def device_layout(tunnels, dataplane=None, box_prefix=None, run_dir=None):
+    """The strongSwan device layout (the site model's ``device``) of tunnel indexes, without a connection."""
+    expect("device_layout", tunnels, list, "a list of tunnel indexes or of the plan's tunnels")
+    return call("device_layout", _device_layout, tunnels, None, dataplane, box_prefix, run_dir, errors=_PLAN_ERRORS)
 
 
 class FilterModule:
     def filters(self):
-        return {"vpn_tunnels": vpn_tunnels, "vpn_tunnel_plan": vpn_tunnel_plan, "site_model": site_model, "site_names": site_names}
+        return {"vpn_tunnels": vpn_tunnels, "vpn_tunnel_plan": vpn_tunnel_plan, "site_model": site_model, "site_names": site_names,
+                "device_layout": device_layout}

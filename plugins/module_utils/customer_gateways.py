@@ -17,9 +17,7 @@ from typing import Optional
 from typing import Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import LIVE_STATES
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import create_customer_gateway
@@ -27,11 +25,16 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import given_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import customer_gateway_asn_params
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import CUSTOMER_GATEWAYS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 
@@ -55,21 +58,19 @@ def find_customer_gateway(
     Server-side filters narrow the call; the same conditions are checked here, because not every
     endpoint implements every filter.
     """
-    filters = {"state": list(LIVE_STATES)}
-    if ip_address:
-        filters["ip-address"] = ip_address
-    gateways = describe_customer_gateways(client, Filters=ansible_dict_to_boto3_filter_list(filters))
-    matches = [
-        g
-        for g in gateways
-        if g.get("State") in LIVE_STATES
-        and customer_gateway_asn(g) == bgp_asn
+    matches = find_live(
+        describe_customer_gateways,
+        client,
+        "CustomerGatewayId",
+        None,
+        {"ip-address": ip_address} if ip_address else {},
+        lambda g: customer_gateway_asn(g) == bgp_asn
         and (not ip_address or g.get("IpAddress") == ip_address)
         and (ip_address or g.get("CertificateArn") == certificate_arn)
-        and (g.get("DeviceName") or None) == (device_name or None)
-    ]
+        and (g.get("DeviceName") or None) == (device_name or None),
+    )
     hint = "give each a distinct name (they share ip_address, bgp_asn and device_name)"
-    return one_match(matches, "CustomerGatewayId", "customer gateways", hint, name, tags)
+    return one_match(matches, CUSTOMER_GATEWAYS, hint, name, tags)
 
 
 def ensure_customer_gateway(
@@ -125,9 +126,7 @@ def ensure_customer_gateway(
 
 def find_customer_gateway_namesake(client, name: str) -> List[Dict[str, Any]]:
     """Live customer gateways tagged Name=name (whatever their IP, ASN or device name)."""
-    filters = {"state": list(LIVE_STATES), "tag:Name": name}
-    gateways = describe_customer_gateways(client, Filters=ansible_dict_to_boto3_filter_list(filters))
-    return [g for g in gateways if g.get("State") in LIVE_STATES and tags_of(g).get("Name") == name]
+    return find_live(describe_customer_gateways, client, "CustomerGatewayId", None, tag_filters(name, None), lambda g: has_tags(g, name, None))
 
 
 def cgw_view(cgw: Dict[str, Any]) -> Dict[str, Any]:
@@ -144,21 +143,15 @@ def cgw_view(cgw: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def remove_customer_gateway(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": cgw_view(existing), "after": {}}
-    users = connections_using(client, {"customer-gateway-id": existing["CustomerGatewayId"]})
-    message = f"{existing['CustomerGatewayId']} is used by VPN connection(s) {', '.join(users)}; delete them first" if users else ""
-    if users and not module.check_mode:
-        # AWS answers IncorrectState until the connections are gone: say so now rather than retry.
-        raise VpnError(message, vpn_connection_ids=users)
-    if module.check_mode:
-        if users:
-            # check mode cannot know whether an earlier task of the run deletes them (teardown does)
-            module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
-        return True, diff
-    delete_customer_gateway(client, existing["CustomerGatewayId"])
-    return True, diff
+    users = connections_using(client, {"customer-gateway-id": existing["CustomerGatewayId"]}) if existing else []
+    if users:
+        message = f"{existing['CustomerGatewayId']} is used by VPN connection(s) {', '.join(users)}; delete them first"
+        if not module.check_mode:
+            # AWS answers IncorrectState until the connections are gone: say so now rather than retry.
+            raise VpnError(message, vpn_connection_ids=users)
+        # check mode cannot know whether an earlier task of the run deletes them (teardown does)
+        module.warn(message + " (check mode: a real run fails here unless they are deleted before)")
+    return removed(module, existing, cgw_view, lambda g: delete_customer_gateway(client, g["CustomerGatewayId"]))
 
 
 def converge_customer_gateways(client, module, matches):
@@ -167,21 +160,16 @@ def converge_customer_gateways(client, module, matches):
         g["CustomerGatewayId"]: bool(connections_using(client, {"customer-gateway-id": g["CustomerGatewayId"]}))
         for g in matches
     }
-    return converge(
-        module,
-        matches,
-        "CustomerGatewayId",
-        in_use,
-        lambda g: delete_customer_gateway(client, g["CustomerGatewayId"]),
-        "customer gateways",
-        prefer=lambda g: g.get("State") != "available",
-    )
+
+    def delete(g):
+        delete_customer_gateway(client, g["CustomerGatewayId"])
+
+    return converge(module, matches, CUSTOMER_GATEWAYS, in_use, delete, prefer=lambda g: g.get("State") != "available")
 
 
 def customer_gateway_by_id(client, customer_gateway_id: str) -> Optional[Dict[str, Any]]:
     """The live customer gateway with this ID, or None (a missing ID is not an error here)."""
-    found = describe_customer_gateways(client, CustomerGatewayIds=[customer_gateway_id])
-    live = [g for g in found if g.get("CustomerGatewayId") == customer_gateway_id and g.get("State") in LIVE_STATES]
+    live = find_live(describe_customer_gateways, client, "CustomerGatewayId", customer_gateway_id, {}, None)
     return live[0] if live else None
 
 

@@ -307,6 +307,44 @@ def int_or_none(value: Any) -> Optional[int]:
         return None
 
 
+def tag_filters(name: Optional[str], tags: Optional[Dict[str, Any]]) -> Dict[str, str]:
+    """The Describe filters of a resource found by its Name tag, else by all of ``tags``."""
+    if name is not None:
+        return {"tag:Name": name}
+    return {f"tag:{k}": str(v) for k, v in (tags or {}).items()}
+
+
+def has_tags(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str, Any]]) -> bool:
+    """The resource carries Name=``name``, else (no name) every tag of ``tags``: ``tag_filters`` checked here."""
+    have = tags_of(resource)
+    if name is not None:
+        return have.get("Name") == name
+    return all(have.get(k) == str(v) for k, v in (tags or {}).items())
+
+
+def find_live(describe, client, id_key: str, resource_id: Optional[str], filters: Dict[str, Any], wanted, live_states=LIVE_STATES):
+    """The live resources ``describe`` returns for ``resource_id`` (its ``id_key``), else for
+    ``filters``, that are that ID, else that ``wanted`` accepts. Server-side filters narrow the call;
+    the same conditions are checked here, because not every endpoint implements every filter."""
+    params: Dict[str, Any] = {f"{id_key}s": [resource_id]} if resource_id else {}
+    params["Filters"] = ansible_dict_to_boto3_filter_list(dict({} if resource_id else filters, state=list(live_states)))
+    return [
+        r
+        for r in describe(client, **params)
+        if r.get("State") in live_states and (r.get(id_key) == resource_id if resource_id else wanted(r))
+    ]
+
+
+def removed(module, existing: Optional[Dict[str, Any]], view, delete) -> Tuple[bool, Dict[str, Any]]:
+    """Delete ``existing`` with ``delete(existing)``, not in check mode: (changed, the diff as ``view``
+    shows the resource). Nothing to delete: unchanged."""
+    if not existing:
+        return False, {"before": {}, "after": {}}
+    if not module.check_mode:
+        delete(existing)
+    return True, {"before": view(existing), "after": {}}
+
+
 def connections_using(client, filters: Dict[str, Any]) -> List[str]:
     """IDs of the live VPN connections matching ``filters`` (a gateway's users)."""
     filters = dict(filters, state=list(VPN_LIVE_STATES))

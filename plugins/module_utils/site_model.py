@@ -55,7 +55,12 @@ def _site_dict(site):
 
 
 def device_layout(tunnels, device_type=None, dataplane=None, box_prefix=None, run_dir=None):
-    """Where each tunnel lives on a strongSwan device (names from site_names)."""
+    """Where each tunnel lives on a strongSwan device (names from site_names).
+
+    ``tunnels``: the plan's tunnels, or their indexes alone (a device's absent path, which has no
+    connection: tunnel N is then named as the plan names it, ``tunnel<N>``).
+    """
+    tunnels = [t if isinstance(t, dict) else {"index": int(t), "name": names.tunnel_name(t)} for t in tunnels]
     dataplane = dataplane or names.DEFAULT_DATAPLANE
     if dataplane not in DATAPLANES:
         raise TunnelPlanError("site.dataplane", f"must be one of {', '.join(DATAPLANES)}, got {dataplane!r}")

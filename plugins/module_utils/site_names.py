@@ -15,7 +15,7 @@ library only: the Lambda runtime has nothing else.
 - Alarms (roles/monitoring): ``<prefix>-vpn-<site>-tunnel<N>-down`` and
   ``<prefix>-vpn-<site>-both-tunnels-down``; the alarm prefix ``<prefix>-vpn-`` is also the
   EventBridge rule's filter and the Lambda's scope.
-- strongSwan devices (roles/strongswan): tunnel N's crypto box ``<box_prefix>t<N>`` and its VICI
+- strongSwan devices (roles/strongswan): tunnel N's name ``tunnel<N>``, its crypto box ``<box_prefix>t<N>`` and its VICI
   socket ``<run_dir>/<box>/charon.vici`` (libipsec), its route interface ``vti<N>`` (libipsec) or
   ``ipsec<N>`` (xfrm).
 """
@@ -53,22 +53,34 @@ def alarm_prefix(prefix):
     return f"{prefix or DEFAULT_NAME_PREFIX}-vpn-"
 
 
-def site_alarm_prefix(prefix, site):
-    return f"{alarm_prefix(prefix)}{site}-"
+def site_alarm_prefix(prefix, site, alarms=None):
+    """What the site's alarms start with; ``alarms``: an alarm prefix of one's own (roles/monitoring's
+    monitoring_alarm_prefix) instead of alarm_prefix(prefix)."""
+    return f"{alarms or alarm_prefix(prefix)}{site}-"
 
 
-def tunnel_alarm_name(prefix, site, number):
-    return f"{site_alarm_prefix(prefix, site)}tunnel{int(number)}-down"
+def tunnel_alarm_prefix(prefix, site, number, alarms=None):
+    """What tunnel ``number``'s alarms start with: ``...tunnel<N>-`` + ``down`` or a metric in lower case."""
+    return f"{site_alarm_prefix(prefix, site, alarms)}tunnel{int(number)}-"
 
 
-def both_down_alarm_name(prefix, site):
-    return f"{site_alarm_prefix(prefix, site)}{BOTH_DOWN_SUFFIX}"
+def tunnel_alarm_name(prefix, site, number, alarms=None):
+    return f"{tunnel_alarm_prefix(prefix, site, number, alarms)}down"
+
+
+def both_down_alarm_name(prefix, site, alarms=None):
+    return f"{site_alarm_prefix(prefix, site, alarms)}{BOTH_DOWN_SUFFIX}"
 
 
 def site_of_alarm_name(alarm_name):
     """The site an alarm name of roles/monitoring names, None for any other name."""
     match = _ALARM_SITE_RE.match(alarm_name) if isinstance(alarm_name, str) else None
     return match.group("site") if match else None
+
+
+def tunnel_name(index):
+    """Tunnel ``index``'s name on a device (swanctl connection and child, the plan's ``name``)."""
+    return f"tunnel{int(index)}"
 
 
 def box_name(box_prefix, index):
@@ -85,15 +97,18 @@ def tunnel_device(dataplane, index):
     return f"{'vti' if dataplane == 'libipsec' else 'ipsec'}{int(index)}"
 
 
-def site_names(prefix, site, tunnel_count=2):
-    """Every AWS-side name of a site, as a dict (the ``sitevpn.aws.site_names`` filter)."""
+def site_names(prefix, site, tunnel_count=2, alarms=None):
+    """Every AWS-side name of a site, as a dict (the ``sitevpn.aws.site_names`` filter); ``alarms``:
+    see site_alarm_prefix."""
+    numbers = range(1, int(tunnel_count) + 1)
     return {
         "name_prefix": prefix or DEFAULT_NAME_PREFIX,
         "connection": connection_name(prefix, site),
         "customer_gateway": connection_name(prefix, site),
         "vpn_gateway": vpn_gateway_name(prefix),
-        "alarm_prefix": alarm_prefix(prefix),
-        "site_alarm_prefix": site_alarm_prefix(prefix, site),
-        "tunnel_alarms": [tunnel_alarm_name(prefix, site, n) for n in range(1, int(tunnel_count) + 1)],
-        "both_down_alarm": both_down_alarm_name(prefix, site),
+        "alarm_prefix": alarms or alarm_prefix(prefix),
+        "site_alarm_prefix": site_alarm_prefix(prefix, site, alarms),
+        "tunnel_alarm_prefixes": [tunnel_alarm_prefix(prefix, site, n, alarms) for n in numbers],
+        "tunnel_alarms": [tunnel_alarm_name(prefix, site, n, alarms) for n in numbers],
+        "both_down_alarm": both_down_alarm_name(prefix, site, alarms),
     }

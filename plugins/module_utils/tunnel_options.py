@@ -37,6 +37,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
+from typing import Any
+from typing import Optional
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 
@@ -78,45 +81,23 @@ PSK_PATTERN = re.compile(r"^[A-Za-z0-9._]{8,64}$")
 MATCH_KEYS = ("outside_ip_address",)
 
 
+@dataclass(eq=False, repr=False)
 class OptionField:
     """One tunnel option: snake ``name``, API names, kind, AWS's allowed values and default."""
 
-    __slots__ = (
-        "name",
-        "api_name",
-        "describe_name",
-        "kind",
-        "choices",
-        "minimum",
-        "maximum",
-        "default",
-        "description",
-        "no_log",
-    )
+    name: str
+    api_name: str
+    kind: str  # str, int, bool, list_str, list_int, dict, list_dict
+    description: str
+    describe_name: Optional[str] = None  # the name in DescribeVpnConnections' TunnelOptions; api_name when unset
+    choices: Any = None
+    minimum: Optional[int] = None
+    maximum: Optional[int] = None
+    default: Any = None
+    no_log: bool = False
 
-    def __init__(
-        self,
-        name,
-        api_name,
-        kind,
-        description,
-        describe_name=None,
-        choices=None,
-        minimum=None,
-        maximum=None,
-        default=None,
-        no_log=False,
-    ):
-        self.name = name
-        self.api_name = api_name
-        self.describe_name = describe_name or api_name
-        self.kind = kind  # str, int, bool, list_str, list_int, dict, list_dict
-        self.choices = choices
-        self.minimum = minimum
-        self.maximum = maximum
-        self.default = default
-        self.description = description
-        self.no_log = no_log
+    def __post_init__(self):
+        self.describe_name = self.describe_name or self.api_name
 
     def __repr__(self):
         return f"OptionField({self.name!r})"

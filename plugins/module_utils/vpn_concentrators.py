@@ -22,15 +22,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import create_call
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import delete_call
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_calls import describe_call
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import LIVE_STATES
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 
 
@@ -50,16 +52,9 @@ delete_vpn_concentrator = delete_call(EC2VpnConcentratorErrorHandler, "delete_vp
 def find_vpn_concentrator(client, vpn_concentrator_id=None, name=None, tags=None) -> Optional[Dict[str, Any]]:
     """By ID; else by Name tag (or all given tags), on any transit gateway (so that a changed
     transit_gateway_id is refused, not answered with a second concentrator). Two matches: refused."""
-    if vpn_concentrator_id:
-        found = describe_vpn_concentrators(client, VpnConcentratorIds=[vpn_concentrator_id])
-    else:
-        filters: Dict[str, Any] = {"state": list(LIVE_STATES)}
-        if name is not None:
-            filters["tag:Name"] = name
-        elif tags:
-            filters.update({f"tag:{k}": str(v) for k, v in tags.items()})
-        found = describe_vpn_concentrators(client, Filters=ansible_dict_to_boto3_filter_list(filters))
-    found = [c for c in found if c.get("State") in LIVE_STATES]
+    found = find_live(
+        describe_vpn_concentrators, client, "VpnConcentratorId", vpn_concentrator_id, tag_filters(name, tags), lambda c: has_tags(c, name, tags)
+    )
     if len(found) > 1:
         ids = ", ".join(sorted(c["VpnConcentratorId"] for c in found))
         raise VpnError(f"several VPN concentrators match ({ids}); give vpn_concentrator_id", vpn_concentrator_ids=ids.split(", "))
@@ -122,10 +117,9 @@ def ensure_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) 
 
 
 def remove_vpn_concentrator(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    if not module.check_mode:
-        delete_vpn_concentrator(client, existing["VpnConcentratorId"])
+    def delete(concentrator):
+        delete_vpn_concentrator(client, concentrator["VpnConcentratorId"])
         if module.params.get("wait"):
-            wait_vpn_concentrator(client, existing["VpnConcentratorId"], ("deleted",), module.params["wait_timeout"])
-    return True, {"before": concentrator_view(existing), "after": {}}
+            wait_vpn_concentrator(client, concentrator["VpnConcentratorId"], ("deleted",), module.params["wait_timeout"])
+
+    return removed(module, existing, concentrator_view, delete)

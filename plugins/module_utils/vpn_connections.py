@@ -28,11 +28,13 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import delete_
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import describe_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import get_secret_string
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_connection_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import modify_vpn_tunnel_options
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import redact_secrets
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.transit_gateway_attachments import describe_transit_gateway_attachments
@@ -47,6 +49,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import pla
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import tunnel_fields
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import VPN_CONNECTIONS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import tunnels_up
@@ -65,34 +68,21 @@ def find_vpn_connection(
 
     Several that are all the collection's (Name and ``tags``) raise DuplicatesFound.
     """
-    params: Dict[str, Any] = {}
-    filters: Dict[str, Any] = {"state": list(VPN_LIVE_STATES)}
-    if vpn_connection_id:
-        params["VpnConnectionIds"] = [vpn_connection_id]
-    else:
-        if not customer_gateway_id:
-            raise VpnError("customer_gateway_id (or vpn_connection_id) is needed to find the VPN connection")
-        filters["customer-gateway-id"] = customer_gateway_id
-        if vpn_gateway_id:
-            filters["vpn-gateway-id"] = vpn_gateway_id
-        if transit_gateway_id:
-            filters["transit-gateway-id"] = transit_gateway_id
-    params["Filters"] = ansible_dict_to_boto3_filter_list(filters)
-    connections = describe_vpn_connections(client, **params)
+    if not (vpn_connection_id or customer_gateway_id):
+        raise VpnError("customer_gateway_id (or vpn_connection_id) is needed to find the VPN connection")
+    filters = {"customer-gateway-id": customer_gateway_id}
+    if vpn_gateway_id:
+        filters["vpn-gateway-id"] = vpn_gateway_id
+    if transit_gateway_id:
+        filters["transit-gateway-id"] = transit_gateway_id
 
-    def wanted(c):
-        if c.get("State") not in VPN_LIVE_STATES:
-            return False
-        if vpn_connection_id:
-            return c.get("VpnConnectionId") == vpn_connection_id
-        return (
-            c.get("CustomerGatewayId") == customer_gateway_id
-            and (not vpn_gateway_id or c.get("VpnGatewayId") == vpn_gateway_id)
-            and (not transit_gateway_id or c.get("TransitGatewayId") == transit_gateway_id)
-        )
+    ends = {"CustomerGatewayId": customer_gateway_id, "VpnGatewayId": vpn_gateway_id, "TransitGatewayId": transit_gateway_id}
 
-    matches = [c for c in connections if wanted(c)]
-    return one_match(matches, "VpnConnectionId", "VPN connections", "give vpn_connection_id or a distinct name", name, tags)
+    def between(c):
+        return all(c.get(key) == value for key, value in ends.items() if value)
+
+    matches = find_live(describe_vpn_connections, client, "VpnConnectionId", vpn_connection_id, filters, between, VPN_LIVE_STATES)
+    return one_match(matches, VPN_CONNECTIONS, "give vpn_connection_id or a distinct name", name, tags)
 
 
 def _describe_one(client, vpn_connection_id: str) -> Dict[str, Any]:
@@ -205,20 +195,12 @@ def ensure_vpn_connection(
 
 
 def remove_vpn_connection(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": vpn_view(existing), "after": {}}
-    if module.check_mode:
-        return True, diff
-    delete_vpn_connection(client, existing["VpnConnectionId"])
-    if module.params.get("wait"):
-        wait_for(
-            client,
-            "vpn_connection_deleted",
-            module.params["wait_timeout"],
-            VpnConnectionIds=[existing["VpnConnectionId"]],
-        )
-    return True, diff
+    def delete(connection):
+        delete_vpn_connection(client, connection["VpnConnectionId"])
+        if module.params.get("wait"):
+            wait_for(client, "vpn_connection_deleted", module.params["wait_timeout"], VpnConnectionIds=[connection["VpnConnectionId"]])
+
+    return removed(module, existing, vpn_view, delete)
 
 
 def transit_gateway_attachment_id(client, connection: Dict[str, Any]) -> Optional[str]:
@@ -288,12 +270,8 @@ def vpn_connection_result(
 def converge_vpn_connections(client, module, matches):
     """Duplicates between the same gateways: keep one with a tunnel UP, else an available one (rule in vpn_duplicates)."""
     in_use = {c["VpnConnectionId"]: tunnels_up(c) > 0 for c in matches}
-    return converge(
-        module,
-        matches,
-        "VpnConnectionId",
-        in_use,
-        lambda c: delete_vpn_connection(client, c["VpnConnectionId"]),
-        "VPN connections",
-        prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"),
-    )
+
+    def delete(c):
+        delete_vpn_connection(client, c["VpnConnectionId"])
+
+    return converge(module, matches, VPN_CONNECTIONS, in_use, delete, prefer=lambda c: (-tunnels_up(c), c.get("State") != "available"))

@@ -27,11 +27,25 @@ from typing import Any
 from typing import Callable
 from typing import Dict
 from typing import List
+from typing import NamedTuple
 from typing import Optional
 from typing import Tuple
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
+
+
+class Kind(NamedTuple):
+    """A kind the collection converges: the API's ID key, and the kind's plural as messages say it."""
+
+    id_key: str
+    plural: str
+
+
+CUSTOMER_GATEWAYS = Kind("CustomerGatewayId", "customer gateways")
+VPN_GATEWAYS = Kind("VpnGatewayId", "VPN gateways")
+VPN_CONNECTIONS = Kind("VpnConnectionId", "VPN connections")
 
 
 class DuplicatesFound(VpnError):
@@ -57,6 +71,14 @@ def converged_result(report: Dict[str, Any], changed: bool, diff: Dict[str, Any]
     return dict(report, changed=changed or bool(report.get("duplicates_removed")), diff=diff, **fields)
 
 
+def resource_result(report: Dict[str, Any], changed: bool, diff: Dict[str, Any], kind: str, resource: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+    """``converged_result`` of a step that ensured one resource of ``kind`` (``customer_gateway``,
+    ``vpn_gateway``, ``vpn_concentrator``): its ID as ``<kind>_id`` (the API's ``<Kind>Id``) and the
+    resource itself as ``<kind>``, keys in snake_case."""
+    id_key = "".join(word.capitalize() for word in kind.split("_")) + "Id"
+    return converged_result(report, changed, diff, **{f"{kind}_id": resource.get(id_key), kind: snake_resource(resource)}, **fields)
+
+
 def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str, Any]]) -> bool:
     """The collection's: carries Name=name and every tag of ``tags``."""
     if name is None:
@@ -67,8 +89,7 @@ def owned(resource: Dict[str, Any], name: Optional[str], tags: Optional[Dict[str
 
 def one_match(
     matches: List[Dict[str, Any]],
-    id_key: str,
-    what: str,
+    kind: Kind,
     hint: str,
     name: Optional[str] = None,
     tags: Optional[Dict[str, Any]] = None,
@@ -81,10 +102,10 @@ def one_match(
         if len(matches) > 1 and keep is not None:
             matches = [m for m in matches if keep(m)] or matches
     if len(matches) > 1:
-        ids = ", ".join(sorted(m[id_key] for m in matches))
+        ids = ", ".join(sorted(m[kind.id_key] for m in matches))
         if all(owned(m, name, tags) for m in matches):
-            raise DuplicatesFound(f"Several {what} named {name!r} match ({ids})", matches)
-        raise VpnError(f"Several {what} match ({ids}); {hint}")
+            raise DuplicatesFound(f"Several {kind.plural} named {name!r} match ({ids})", matches)
+        raise VpnError(f"Several {kind.plural} match ({ids}); {hint}")
     return matches[0] if matches else None
 
 
@@ -105,13 +126,13 @@ def choose(
 def converge(
     module,
     matches: List[Dict[str, Any]],
-    id_key: str,
+    kind: Kind,
     in_use: Dict[str, bool],
     remove: Callable[[Dict[str, Any]], Any],
-    what: str,
     prefer: Callable[[Dict[str, Any]], Any] = lambda r: 0,
 ) -> Tuple[Dict[str, Any], Dict[str, List[str]]]:
     """Keep one, remove the unused others (not in check mode), warn; returns (keeper, report)."""
+    id_key = kind.id_key
     keeper, removable, kept = choose(matches, id_key, in_use, prefer)
     if not module.check_mode:
         for resource in removable:
@@ -120,7 +141,7 @@ def converge(
         "duplicates_removed": [r[id_key] for r in removable],
         "duplicates_kept": [r[id_key] for r in kept],
     }
-    message = f"{len(matches)} {what} of this collection match where one is wanted (runs overlapped): kept {keeper[id_key]}"
+    message = f"{len(matches)} {kind.plural} of this collection match where one is wanted (runs overlapped): kept {keeper[id_key]}"
     if removable:
         verb = "would delete" if module.check_mode else "deleted"
         message += f"; {verb} the unused duplicate(s) {', '.join(report['duplicates_removed'])}"

@@ -32,14 +32,18 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnErro
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import desired_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import disable_vgw_route_propagation
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import ensure_tags
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import find_live
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import has_tags
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import int_or_none
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import removed
+from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tag_filters
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import tags_of
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import wait_for
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import VPN_GATEWAYS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converge
-from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import one_match
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
 
 
 def vgw_attached_vpc(vgw: Dict[str, Any]) -> Optional[str]:
@@ -53,38 +57,19 @@ def find_vpn_gateway(
     client, vpn_gateway_id=None, name=None, tags=None, amazon_side_asn=None, vpc_id=None
 ) -> Optional[Dict[str, Any]]:
     """By id; else by Name tag (or all given tags), the ASN breaking ties; else the one attached to vpc_id."""
-    params: Dict[str, Any] = {}
-    filters: Dict[str, Any] = {"state": list(LIVE_STATES)}
-    if vpn_gateway_id:
-        params["VpnGatewayIds"] = [vpn_gateway_id]
-    elif name is not None:
-        filters["tag:Name"] = name
-    elif tags:
-        filters.update({f"tag:{k}": str(v) for k, v in tags.items()})
-    elif vpc_id:
-        filters["attachment.vpc-id"] = vpc_id
-    else:
+    if not (vpn_gateway_id or name is not None or tags or vpc_id):
         raise VpnError("One of vpn_gateway_id, name, tags or vpc_id is needed to find the VPN gateway")
-    params["Filters"] = ansible_dict_to_boto3_filter_list(filters)
-    gateways = describe_vpn_gateways(client, **params)
+    by_tags = name is not None or bool(tags)
+    filters = tag_filters(name, tags) if by_tags else {"attachment.vpc-id": vpc_id}
 
     def wanted(g):
-        if g.get("State") not in LIVE_STATES:
-            return False
-        if vpn_gateway_id:
-            return g.get("VpnGatewayId") == vpn_gateway_id
-        gtags = tags_of(g)
-        if name is not None:
-            return gtags.get("Name") == name
-        if tags:
-            return all(gtags.get(k) == str(v) for k, v in tags.items())
-        return vgw_attached_vpc(g) == vpc_id
+        return has_tags(g, name, tags) if by_tags else vgw_attached_vpc(g) == vpc_id
 
-    matches = [g for g in gateways if wanted(g)]
+    matches = find_live(describe_vpn_gateways, client, "VpnGatewayId", vpn_gateway_id, filters, wanted)
     # The ASN tells apart namesakes; a single namesake with another ASN is reported by
     # ensure_vpn_gateway (it cannot change in place) rather than duplicated.
     same_asn = None if amazon_side_asn is None else lambda g: int_or_none(g.get("AmazonSideAsn")) == amazon_side_asn
-    return one_match(matches, "VpnGatewayId", "VPN gateways", "give vpn_gateway_id or a distinct name", name, tags, same_asn)
+    return one_match(matches, VPN_GATEWAYS, "give vpn_gateway_id or a distinct name", name, tags, same_asn)
 
 
 def vgw_view(vgw: Dict[str, Any], propagating: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -202,14 +187,7 @@ def present_vpn_gateway(client, module, existing: Optional[Dict[str, Any]], repo
     what converging duplicates found)."""
     check_vpn_gateway_target(client, module, existing)
     changed, gateway, diff = ensure_vpn_gateway(client, module, existing)
-    return converged_result(
-        report,
-        changed,
-        diff,
-        vpn_gateway_id=gateway.get("VpnGatewayId"),
-        vpn_gateway=snake_resource(gateway),
-        vpc_id=vgw_attached_vpc(gateway),
-    )
+    return resource_result(report, changed, diff, "vpn_gateway", gateway, vpc_id=vgw_attached_vpc(gateway))
 
 
 def _ensure_vgw_attachment(client, module, vgw: Dict[str, Any], vpc_id: Optional[str]) -> Tuple[bool, Dict[str, Any]]:
@@ -292,18 +270,15 @@ def _ensure_route_propagation(
 
 
 def remove_vpn_gateway(client, module, existing: Optional[Dict[str, Any]]) -> Tuple[bool, Dict[str, Any]]:
-    if not existing:
-        return False, {"before": {}, "after": {}}
-    diff = {"before": vgw_view(existing), "after": {}}
-    if module.check_mode:
-        return True, diff
-    vpc_id = vgw_attached_vpc(existing)
-    if vpc_id:
-        detach_vpn_gateway(client, vpc_id, existing["VpnGatewayId"])
-        # Deleting needs the detach finished, so this wait is not optional.
-        _wait_vgw(client, module, existing, "vpn_gateway_detached", vpc_id)
-    delete_vpn_gateway(client, existing["VpnGatewayId"])
-    return True, diff
+    def delete(vgw):
+        vpc_id = vgw_attached_vpc(vgw)
+        if vpc_id:
+            detach_vpn_gateway(client, vpc_id, vgw["VpnGatewayId"])
+            # Deleting needs the detach finished, so this wait is not optional.
+            _wait_vgw(client, module, vgw, "vpn_gateway_detached", vpc_id)
+        delete_vpn_gateway(client, vgw["VpnGatewayId"])
+
+    return removed(module, existing, vgw_view, delete)
 
 
 def converge_vpn_gateways(client, module, matches):
@@ -316,12 +291,4 @@ def converge_vpn_gateways(client, module, matches):
         attached = vgw_attached_vpc(g)
         return (attached != vpc_id) if vpc_id else (attached is None)
 
-    return converge(
-        module,
-        matches,
-        "VpnGatewayId",
-        in_use,
-        lambda g: remove_vpn_gateway(client, module, g),
-        "VPN gateways",
-        prefer=prefer,
-    )
+    return converge(module, matches, VPN_GATEWAYS, in_use, lambda g: remove_vpn_gateway(client, module, g), prefer=prefer)

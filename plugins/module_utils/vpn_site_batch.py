@@ -23,7 +23,6 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import find_customer_gateway_namesake
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnError
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.site_model import build_site_model
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import module_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import AMAZON_SIDE_ASN_DEFAULT
@@ -40,6 +39,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import with_secret_keys
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import converge_vpn_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import present_vpn_gateway
@@ -124,9 +124,7 @@ def _customer_gateway(client, module: SiteModule) -> Dict[str, Any]:
                 field="name",
             )
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    return converged_result(
-        report, changed, diff, customer_gateway_id=gateway.get("CustomerGatewayId"), customer_gateway=snake_resource(gateway)
-    )
+    return resource_result(report, changed, diff, "customer_gateway", gateway)
 
 
 def tunnel_options_params(entries):

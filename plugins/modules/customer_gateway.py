@@ -198,13 +198,13 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways impo
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import identity_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import remove_customer_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_certificate_arn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
 
 
 def validate(module: AnsibleAWSModule) -> None:
@@ -287,10 +287,9 @@ def finish(client, module, existing, report, old):
         module.exit_json(**converged_result(report, changed, diff, customer_gateway_id=gw_id))
 
     changed, gateway, diff = ensure_customer_gateway(client, module, existing)
-    changed |= bool(report.get("duplicates_removed"))
-    result = dict(report)
+    replaced = {}
     if old:
-        result["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
+        replaced["replaced_customer_gateway_id"] = old["CustomerGatewayId"]
         users = connections_using(client, {"customer-gateway-id": old["CustomerGatewayId"]})
         if users:
             module.warn(
@@ -298,13 +297,7 @@ def finish(client, module, existing, report, old):
             )
         else:
             remove_customer_gateway(client, module, old)
-    module.exit_json(
-        changed=changed,
-        customer_gateway_id=gateway.get("CustomerGatewayId"),
-        customer_gateway=snake_resource(gateway),
-        diff=diff,
-        **result,
-    )
+    module.exit_json(**resource_result(report, changed, diff, "customer_gateway", gateway, **replaced))
 
 
 def main():

@@ -13,20 +13,10 @@ short_description: Gather information about AWS customer gateways
 version_added: 0.1.0
 description:
   - Lists customer gateways, by ID and/or filters, in one DescribeCustomerGateways call.
-  - Filter names (O(filters)) such as C(ip-address), C(bgp-asn), see
-    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeCustomerGateways.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
-options:
-  customer_gateway_ids:
-    description:
-      - IDs of the customer gateways to describe.
-    type: list
-    elements: str
-    default: []
-    aliases: [customer_gateway_id]
 extends_documentation_fragment:
-  - sitevpn.aws.info
+  - sitevpn.aws.info.customer_gateways
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

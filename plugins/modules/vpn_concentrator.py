@@ -113,10 +113,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
-from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import snake_resource
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import ensure_vpn_concentrator
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import find_vpn_concentrator
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import remove_vpn_concentrator
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import resource_result
 
 
 def run(module):
@@ -130,12 +130,7 @@ def run(module):
     if not existing and p["vpn_concentrator_id"]:
         module.fail_json(msg=f"vpn_concentrator_id: {p['vpn_concentrator_id']} does not exist", field="vpn_concentrator_id")
     changed, concentrator, diff = ensure_vpn_concentrator(client, module, existing)
-    module.exit_json(
-        changed=changed,
-        vpn_concentrator_id=concentrator.get("VpnConcentratorId"),
-        vpn_concentrator=snake_resource(concentrator),
-        diff=diff,
-    )
+    module.exit_json(**resource_result({}, changed, diff, "vpn_concentrator", concentrator))
 
 
 def main():

@@ -14,18 +14,9 @@ version_added: 0.1.0
 description:
   - Lists VPN connections, by ID and/or filters, in one DescribeVpnConnections call, each with its
     C(tunnels) merged from the CustomerGatewayConfiguration, the tunnel options and the telemetry.
-  - Filter names (O(filters)) such as C(customer-gateway-id), C(vpn-gateway-id), see
-    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnConnections.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
 options:
-  vpn_connection_ids:
-    description:
-      - IDs of the connections to describe.
-    type: list
-    elements: str
-    default: []
-    aliases: [vpn_connection_id]
   return_secrets:
     description:
       - Return the pre-shared keys and the C(customer_gateway_configuration) XML, which carries them.
@@ -33,7 +24,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - sitevpn.aws.info
+  - sitevpn.aws.info.vpn_connections
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -13,20 +13,10 @@ short_description: Gather information about AWS virtual private gateways
 version_added: 0.1.0
 description:
   - Lists virtual private gateways, by ID and/or filters, in one DescribeVpnGateways call.
-  - Filter names (O(filters)) such as C(attachment.vpc-id), C(amazon-side-asn), see
-    U(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnGateways.html).
 author:
   - sitevpn.aws maintainers (@sitevpn)
-options:
-  vpn_gateway_ids:
-    description:
-      - IDs of the gateways to describe.
-    type: list
-    elements: str
-    default: []
-    aliases: [vpn_gateway_id]
 extends_documentation_fragment:
-  - sitevpn.aws.info
+  - sitevpn.aws.info.vpn_gateways
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

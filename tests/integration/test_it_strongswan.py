@@ -536,8 +536,24 @@ def test_drift_names_a_device_and_an_aws_change(lab_env, tmp_path):
         wait(lambda: len([t for t in connection()["VgwTelemetry"] if t["Status"] == "UP"]) == 2,
              2 * bounds.TUNNEL_NEGOTIATED, "both tunnels UP in VgwTelemetry after the restore", interval=0.2,
              seen=lambda: (connection()["VgwTelemetry"], netns(dev, "swanctl", "--list-sas", "--uri",
-                                                               f"unix:///var/lib/sitevpn-strongswan/{dev}t2/charon.vici").stdout))
+                                                               f"unix:///var/lib/sitevpn-strongswan/{dev}t2/charon.vici").stdout,
+                          edge_view(env["state_dir"], t2)))
         wait(lambda: bgp_established(dev), bounds.BGP_ESTABLISHED, "both BGP sessions Established after the restore")
+
+
+def edge_view(state_dir, outside_ip):
+    """What the lab's AWS edge holds for one tunnel (its CHILD_SA and its BGP neighbour), the two
+    things it reports UP from: for a timed-out wait's message."""
+    from lab.dataplane import frr, strongswan
+    from lab.dataplane.state import read
+
+    try:
+        edge = read(state_dir).data["edge"]
+        rec = edge["tunnels"][outside_ip]
+        peer = frr.bgp_neighbors(edge["gateways"][rec["gw"]]["ns"]).get(rec["cgw_inside_ip"])
+        return {"sa": strongswan.tunnel_status(Path(rec["dir"])), "bgp": peer}
+    except Exception as exc:  # a message helper: never hide the wait's own failure
+        return f"edge not read: {exc!r}"
 
 
 def test_teardown_removes_the_device_configuration(lab_env, record_property):

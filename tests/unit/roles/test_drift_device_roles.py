@@ -112,6 +112,9 @@ def test_main_includes_a_reader_for_every_vendor_device_type():
     tasks = yaml.safe_load((ROOT / "roles" / "drift" / "tasks" / "main.yml").read_text())
     [include] = [t for t in tasks if "ansible.builtin.include_tasks" in t]
     assert include["ansible.builtin.include_tasks"] == "device_{{ drift_device_type }}.yml"
-    assert "drift_device_type in " + str(list(PLATFORMS)) in include["when"]
+    # guarded by the one platform list (filter device_type_error reads PLATFORMS)
+    assert "drift_device_type | sitevpn.aws.device_type_error(platforms_only=true) | length == 0" in include["when"]
+    from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_type_error
+    assert [p for p in ("strongswan",) + tuple(PLATFORMS) if device_type_error(p, True) == ""] == list(PLATFORMS)
     for platform in PLATFORMS:
         assert (ROOT / "roles" / "drift" / "tasks" / f"device_{platform}.yml").is_file(), platform

@@ -33,7 +33,8 @@ def _describe(name):
 def test_filter_maps():
     assert pvc.FilterModule().filters() == {"parse_vpn_config": pvc.parse_vpn_config}
     assert tpf.FilterModule().filters() == {"vpn_tunnels": tpf.vpn_tunnels, "vpn_tunnel_plan": tpf.vpn_tunnel_plan,
-                                            "site_model": tpf.site_model, "site_names": tpf.site_names}
+                                            "site_model": tpf.site_model, "site_names": tpf.site_names,
+                                            "device_layout": tpf.device_layout}
 
 
 def test_parse_vpn_config_is_the_module_utils_parser():
@@ -147,3 +148,28 @@ def test_site_names_filter():
     assert tpf.site_names("site-bgp", "acme")["both_down_alarm"] == "acme-vpn-site-bgp-both-tunnels-down"
     with pytest.raises(AnsibleFilterError, match="site_names"):
         tpf.site_names("")
+
+
+def test_device_layout_filter_is_the_site_models_device_without_a_connection():
+    """A device's absent path has no connection: the layout of the indexes is the model's own."""
+    describe = _describe("vpn-ba2e34a8")
+    site = {"name": "branch1", "dataplane": "libipsec", "box_prefix": "svl-d1", "run_dir": "/run/x"}
+    assert tpf.device_layout([1, 2], "libipsec", "svl-d1", "/run/x") == tpf.site_model(describe, site)["device"]
+    xfrm = tpf.device_layout([1, 2])
+    assert [t["dev"] for t in xfrm["tunnels"]] == ["ipsec1", "ipsec2"] and xfrm["tunnels"][0]["vici_uri"] is None
+    with pytest.raises(AnsibleFilterError, match="device_layout: site.dataplane"):
+        tpf.device_layout([1], "kernel")
+    with pytest.raises(AnsibleFilterError, match="device_layout expects"):
+        tpf.device_layout("1,2")
+
+
+@pytest.mark.parametrize("device_type, platforms_only, message", [
+    ("strongswan", False, ""),
+    ("fortios", True, ""),
+    ("strongswan", True, "vpn_device_type strongswan is not one of cisco_ios, junos, fortios"),
+    ("vyos", False, "vpn_device_type vyos is not one of strongswan, cisco_ios, junos, fortios"),
+    (None, False, "vpn_device_type None is not one of strongswan, cisco_ios, junos, fortios"),
+])
+def test_device_type_error_is_the_one_list_of_device_types(device_type, platforms_only, message):
+    from ansible_collections.sitevpn.aws.plugins.filter.device_config import device_type_error
+    assert device_type_error(device_type, platforms_only) == message

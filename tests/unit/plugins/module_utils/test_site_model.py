@@ -57,6 +57,7 @@ def test_names_of_the_site(bgp):
         "vpn_gateway": "acme-vgw",
         "alarm_prefix": "acme-vpn-",
         "site_alarm_prefix": "acme-vpn-branch1-",
+        "tunnel_alarm_prefixes": ["acme-vpn-branch1-tunnel1-", "acme-vpn-branch1-tunnel2-"],
         "tunnel_alarms": ["acme-vpn-branch1-tunnel1-down", "acme-vpn-branch1-tunnel2-down"],
         "both_down_alarm": "acme-vpn-branch1-both-tunnels-down",
     }
@@ -124,3 +125,13 @@ def test_site_of_alarm_name(alarm, site):
 def test_alarm_names_read_back_to_their_site():
     for alarm in names.site_names("p", "x-y", 3)["tunnel_alarms"] + [names.both_down_alarm_name("p", "x-y")]:
         assert names.site_of_alarm_name(alarm) == "x-y"
+
+
+def test_an_alarm_prefix_of_ones_own_names_every_alarm():
+    """roles/monitoring's monitoring_alarm_prefix replaces <prefix>-vpn- in every alarm name."""
+    got = names.site_names("p", "b1", 2, "ops-")
+    assert got["alarm_prefix"] == "ops-" and got["site_alarm_prefix"] == "ops-b1-"
+    assert got["tunnel_alarms"] == ["ops-b1-tunnel1-down", "ops-b1-tunnel2-down"]
+    assert got["tunnel_alarm_prefixes"] == ["ops-b1-tunnel1-", "ops-b1-tunnel2-"]
+    assert got["both_down_alarm"] == "ops-b1-both-tunnels-down"
+    assert names.site_names("p", "b1", 2, None) == names.site_names("p", "b1")

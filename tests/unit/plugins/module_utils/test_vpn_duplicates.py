@@ -11,6 +11,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import VpnErro
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import converge_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import DuplicatesFound
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import VPN_CONNECTIONS
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import choose
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
@@ -95,15 +96,15 @@ def test_lookup_hands_over_only_the_collections_duplicates():
 
 def test_one_match_narrows_by_name_then_by_the_tie_break():
     a, b, c = conn("vpn-a"), conn("vpn-b", name="other"), conn("vpn-c", up=1)
-    assert one_match([], "VpnConnectionId", "VPN connections", "hint") is None
-    assert one_match([b], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a") is b
-    assert one_match([a, b], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a") is a
+    assert one_match([], VPN_CONNECTIONS, "hint") is None
+    assert one_match([b], VPN_CONNECTIONS, "hint", name="sitevpn-site-a") is b
+    assert one_match([a, b], VPN_CONNECTIONS, "hint", name="sitevpn-site-a") is a
     # the tie-break only narrows what the name left, and only when it keeps some
-    assert one_match([a, b, c], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a", tie=tunnels_up) is c
+    assert one_match([a, b, c], VPN_CONNECTIONS, "hint", name="sitevpn-site-a", tie=tunnels_up) is c
     with pytest.raises(DuplicatesFound):
-        one_match([a, c], "VpnConnectionId", "VPN connections", "hint", name="sitevpn-site-a", tags=OURS, tie=lambda m: False)
+        one_match([a, c], VPN_CONNECTIONS, "hint", name="sitevpn-site-a", tags=OURS, tie=lambda m: False)
     with pytest.raises(VpnError, match=r"Several VPN connections match \(vpn-a, vpn-b\); hint"):
-        one_match([a, b], "VpnConnectionId", "VPN connections", "hint")
+        one_match([a, b], VPN_CONNECTIONS, "hint")
 
 
 def test_find_converged_hands_only_the_collections_duplicates_to_converge():
