@@ -129,14 +129,14 @@ def device(tunnel_device):
     return tunnel_device(PLAN)
 
 
-def _run(device_ns, tmp_path, ev, wait=True):
+def _run(device_ns, tmp_path, ev, wait=True, rc=0, **options):
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: site-static\n  gather_facts: false\n  roles:\n"
         "    - role: sitevpn.aws.tunnel_event\n      tunnel_event_event: \"{{ ev }}\"\n      tunnel_event_plan: \"{{ plan }}\"\n")
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"ev": ev, "plan": PLAN, "tunnel_event_state_dir": str(tmp_path / "state"),
-                                 "tunnel_event_report_dir": str(tmp_path / "reports")}))
+                                 "tunnel_event_report_dir": str(tmp_path / "reports"), **options}))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(f"all:\n  hosts:\n    site-static:\n      ansible_connection: sitevpn.aws.netns\n"
                          f"      sitevpn_netns: {device_ns}\n      ansible_python_interpreter: {sys.executable}\n")
@@ -145,7 +145,7 @@ def _run(device_ns, tmp_path, ev, wait=True):
     if not wait:
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == rc, proc.stdout[-3000:] + proc.stderr[-2000:]
     return proc.stdout
 
 
@@ -216,6 +216,14 @@ def test_reactions_to_one_connection_take_turns(device, tmp_path):
     assert _routes(device) == [] and not lock.exists()
     records = json.loads((tmp_path / "reports" / "site-static" / "events.json").read_text())
     assert [(r["state"], r["action"]) for r in records] == [("DOWN", "VPC prefixes moved to tunnel2"), ("UP", "VPC prefixes back on tunnel1")]
+
+    # a turn not given within tunnel_event_lock_timeout: the reaction fails, names the lock, changes nothing
+    lock.mkdir()
+    out = _run(device, tmp_path, event("DOWN", second=9), rc=2, tunnel_event_lock_timeout=2)
+    assert f"another reaction to {VPN} held {lock}" in out, out[-3000:]
+    assert _routes(device) == [] and lock.exists()
+    last = json.loads((tmp_path / "reports" / "site-static" / "events.json").read_text())[-1]
+    assert (last["state"], last["ok"]) == ("DOWN", False) and last["action"].startswith("failed: another reaction"), last
 
 
 # --------------------------------------------------------------------------- vendor firewall objects (offline)
