@@ -67,11 +67,10 @@ sanity: venv
 changelog: venv
 	$(BIN)/python scripts/sanity.py --test changelog
 
-# Every test, then the offline checks side by side (each one's output kept in one piece).
-# Two workers: the data-plane tests one after another on one, every other file beside them (conftest.py).
+# Every test, the offline checks (sanity, lint: tests/static) among them. Two workers: the data-plane
+# tests one after another on one, every other file beside them at nice 10, the offline checks last (conftest.py).
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --durations=25 tests/unit lab/tests tests/integration
-	$(MAKE) --no-print-directory -j2 --output-sync=target sanity lint
+	$(BIN)/python -m pytest -q -n 2 --durations=25 tests/unit lab/tests tests/integration tests/static
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

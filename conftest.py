@@ -4,7 +4,9 @@
 and start strongSwan/FRR (the lab's data plane) form one unit of work: one worker runs them one after
 another, since the machine runs one lab at a time, while the other worker runs the unit and lab-API
 tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
-built artifact) are set up once, on one worker.
+built artifact) are set up once, on one worker. The offline checks (tests/static: sanity, lint) come
+last, so that the worker beside the data plane runs them when its own tests are done (the data-plane
+unit, the run's critical path, takes longer than all the rest).
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ DATAPLANE_FILES = frozenset({
 })
 
 
+# the offline checks: the last unit handed out
+STATIC_CHECKS = "tests/static/test_static_checks.py"
+
 # The worker beside the data plane runs its tests at this nice level (as root, under xdist): the data
 # plane's tests are the run's critical path and mostly wait on real protocol timers, so the CPU-bound
 # tests beside them take the cycles they leave instead of slowing them down.
@@ -43,6 +48,9 @@ def unit_of_work(nodeid: str) -> str:
 
 
 def pytest_configure(config):
+    # xdist would hand out units by their number of tests (largest first); keep the order set below
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
     config.addinivalue_line("markers", "dataplane: starts the lab's data plane (run one at a time, on one worker)")
 
 
@@ -50,10 +58,12 @@ def pytest_collection_modifyitems(config, items):
     dataplane = [item for item in items if unit_of_work(item.nodeid) == "dataplane"]
     for item in dataplane:
         item.add_marker(pytest.mark.dataplane)
-    # the longest unit first, so that one worker starts on it at once (xdist hands out units in order)
+    # the longest unit first, so that one worker starts on it at once (xdist hands out units in order),
+    # the offline checks last
     if getattr(config.option, "numprocesses", None):
         first = {id(item) for item in dataplane}
-        items[:] = dataplane + [item for item in items if id(item) not in first]
+        last = [item for item in items if unit_of_work(item.nodeid) == STATIC_CHECKS]
+        items[:] = dataplane + [item for item in items if id(item) not in first and item not in last] + last
 
 
 def pytest_xdist_make_scheduler(config, log):

@@ -106,7 +106,9 @@ def test_bgp_site_end_to_end(env):
     wait(lambda: frr.best_path_via(dev["ns"], "10.0.0.0/16") == "169.254.10.1", bounds.BGP_ESTABLISHED,
          "device's best path to the VPC via tunnel 1",
          seen=lambda: frr.vtysh_json(dev["ns"], "show bgp ipv4 unicast 10.0.0.0/16"))
-    assert route_dev(dev["ns"], "10.0.0.10") == "vti1"
+    # bgpd's best path reaches the kernel through zebra a moment later
+    wait(lambda: route_dev(dev["ns"], "10.0.0.10") == "vti1", bounds.FRR_APPLY, "the kernel's route to the VPC via vti1",
+         seen=lambda: route_dev(dev["ns"], "10.0.0.10"))
     # and the VGW sends return traffic over tunnel 1 too (tunnel 2 is prepended)
     vgw = env["st"]().data["edge"]["gateways"]["vgw-lab1"]["ns"]
     wait(lambda: frr.best_path_via(vgw, "172.16.0.0/16") == "169.254.10.2", bounds.BGP_ESTABLISHED,
