@@ -535,9 +535,9 @@ def test_drift_names_a_device_and_an_aws_change(lab_env, tmp_path):
         # back) and fail; its next keying try (keyingtries = 0) follows
         wait(lambda: len([t for t in connection()["VgwTelemetry"] if t["Status"] == "UP"]) == 2,
              2 * bounds.TUNNEL_NEGOTIATED, "both tunnels UP in VgwTelemetry after the restore", interval=0.2,
-             seen=lambda: (connection()["VgwTelemetry"], netns(dev, "swanctl", "--list-sas", "--uri",
-                                                               f"unix:///var/lib/sitevpn-strongswan/{dev}t2/charon.vici").stdout,
-                          edge_view(env["state_dir"], t2)))
+             seen=lambda: (connection()["VgwTelemetry"],
+                           netns(dev, "swanctl", "--list-sas", "--uri", f"unix:///var/lib/sitevpn-strongswan/{dev}t2/charon.vici").stdout,
+                           edge_view(env["state_dir"], t2)))
         wait(lambda: bgp_established(dev), bounds.BGP_ESTABLISHED, "both BGP sessions Established after the restore")
 
 

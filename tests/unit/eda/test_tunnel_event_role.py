@@ -199,7 +199,7 @@ def test_reactions_to_one_connection_take_turns(device, tmp_path):
         assert _routes(device) == [] and not (tmp_path / "reports" / "site-static" / "events.json").exists()
         released = time.time()
         lock.rmdir()   # its turn
-        out, _ = waiting.communicate(timeout=60)
+        out = waiting.communicate(timeout=60)[0]
     finally:
         if waiting.poll() is None:
             waiting.kill()
