@@ -17,8 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +24,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lab.api.testing import start_api_process, stop_api_process  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,12 +51,8 @@ def main() -> int:
     import boto3
 
     state = tempfile.mkdtemp(prefix="sitevpn-bench-")
-    script = Path(sys.executable).parent / "sitevpn-lab-api"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "lab.api.cli"]
-    proc = subprocess.Popen([*command, "--port", "0", "--state-dir", state, "--settings",
-                             '{"state_delay_s": 0, "time_factor": 120}'], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc, url, _line = start_api_process(state, "--settings", '{"state_delay_s": 0, "time_factor": 120}', cwd=ROOT)
     try:
-        url = proc.stdout.readline().split("listening on ", 1)[1].split()[0]
         session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
         ec2, cloudwatch = session.client("ec2", endpoint_url=url), session.client("cloudwatch", endpoint_url=url)
         vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
@@ -87,11 +84,7 @@ def main() -> int:
                 mark, cpu_mark = now, cpu
         return 0
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_api_process(proc, timeout=10)
         shutil.rmtree(state, ignore_errors=True)
 
 

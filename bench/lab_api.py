@@ -13,9 +13,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lab.api.testing import start_api_process, stop_api_process  # noqa: E402
 
 
 def main() -> int:
@@ -34,18 +35,9 @@ def main() -> int:
     import boto3
 
     state = tempfile.mkdtemp(prefix="sitevpn-bench-")
-    script = Path(sys.executable).parent / "sitevpn-lab-api"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "lab.api.cli"]
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [*command, "--port", "0", "--state-dir", state, "--settings", '{"state_delay_s": 0}'],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    proc, url, line = start_api_process(state, "--settings", '{"state_delay_s": 0}', cwd=ROOT)
     try:
-        line = proc.stdout.readline()
-        url = line.split("listening on ", 1)[1].split()[0]
         with urllib.request.urlopen(f"{url}/_lab/health", timeout=10) as response:
             json.load(response)
         start_s = time.monotonic() - started
@@ -77,12 +69,7 @@ def main() -> int:
             f"p95 {p95:.1f} ms, max {samples[-1]:.1f} ms   (target < 20 ms)"
         )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_api_process(proc)
         shutil.rmtree(state, ignore_errors=True)
     return 0
 

@@ -5,14 +5,23 @@
     api.set_faults({"throttle_rate": 1.0})
     api.requests()["counts"]      # GET /_lab/requests
     api.stop()
+
+A lab API in its own process, as a user starts it (benches, the console script's tests):
+
+    proc, url, line = start_api_process(state_dir, "--settings", '{"time_factor": 120}')
+    stop_api_process(proc)
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, Callable
 
 from lab import polling
@@ -26,6 +35,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+API_SCRIPT = Path(sys.executable).parent / "sitevpn-lab-api"
+
+
+def api_command() -> list[str]:
+    """The command that runs the lab API in its own process: this environment's ``sitevpn-lab-api``
+    console script, else ``python -m lab.api.cli`` (a checkout whose package is not installed)."""
+    return [str(API_SCRIPT)] if API_SCRIPT.exists() else [sys.executable, "-m", "lab.api.cli"]
+
+
+def start_api_process(state_dir: Any, *options: str, **popen: Any) -> tuple[subprocess.Popen, str, str]:
+    """Start the lab API in its own process on a free port of 127.0.0.1 (``--port 0``) with its state
+    in ``state_dir``; return the process, its URL and the line it printed once it served
+    (``sitevpn-lab-api listening on URL (started in S s)``). ``options`` are more of its options
+    (``--settings JSON``), ``popen`` more arguments of subprocess.Popen (``cwd``, ``stderr``).
+    A process that prints no such line is killed; RuntimeError says what it printed."""
+    command = [*api_command(), "--port", "0", "--state-dir", str(state_dir), *options]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, **popen)  # pylint: disable=consider-using-with
+    line = proc.stdout.readline()
+    if "listening on " not in line:
+        proc.kill()
+        errors = proc.stderr.read() if proc.stderr else ""
+        proc.wait()
+        raise RuntimeError(f"the lab API printed no start line: {line!r} {errors}")
+    return proc, line.split("listening on ", 1)[1].split()[0], line
+
+
+def stop_api_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a lab API that start_api_process started: SIGTERM, SIGKILL after ``timeout`` seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class LabAPIError(RuntimeError):

@@ -145,14 +145,19 @@ def vtysh_json(name: str, command: str):
         raise LabError(f"vtysh -N {name} '{command} json' gave no JSON: {out[:200]!r}") from exc
 
 
+def summary_peers(summary) -> dict:
+    """{peer_ip: {"state": "Established"|..., "pfx_rcd": n}} of ``show bgp ipv4 unicast summary json``
+    (its peers at the top or under ``ipv4Unicast``; anything but a dict has none)."""
+    if not isinstance(summary, dict):
+        return {}
+    peers = (summary.get("ipv4Unicast") or summary).get("peers", {})
+    return {ip: {"state": p.get("state"), "pfx_rcd": int(p.get("pfxRcd", p.get("prefixReceivedCount", 0)) or 0)}
+            for ip, p in peers.items()}
+
+
 def bgp_neighbors(name: str) -> dict:
     """{peer_ip: {"state": "Established"|..., "pfx_rcd": n}} from ``show bgp summary``."""
-    data = vtysh_json(name, "show bgp ipv4 unicast summary")
-    peers = (data.get("ipv4Unicast") or data).get("peers", {}) if isinstance(data, dict) else {}
-    out = {}
-    for ip, p in peers.items():
-        out[ip] = {"state": p.get("state"), "pfx_rcd": int(p.get("pfxRcd", p.get("prefixReceivedCount", 0)) or 0)}
-    return out
+    return summary_peers(vtysh_json(name, "show bgp ipv4 unicast summary"))
 
 
 def bgp_view(name: str) -> tuple[dict, dict]:
@@ -170,9 +175,7 @@ def bgp_view(name: str) -> tuple[dict, dict]:
             raise LabError(f"vtysh -N {name}: no JSON from the BGP summary and table: {out[:200]!r}") from exc
         docs.append(doc if isinstance(doc, dict) else {})
     summary, table = (docs + [{}, {}])[:2]
-    peers = (summary.get("ipv4Unicast") or summary).get("peers", {})
-    neighbors = {ip: {"state": p.get("state"), "pfx_rcd": int(p.get("pfxRcd", p.get("prefixReceivedCount", 0)) or 0)}
-                 for ip, p in peers.items()}
+    neighbors = summary_peers(summary)
     received: dict[str, set] = {}
     for prefix, paths in (table.get("routes") or {}).items():
         for path in paths if isinstance(paths, list) else []:

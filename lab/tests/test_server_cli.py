@@ -13,28 +13,12 @@ from pathlib import Path
 import pytest
 
 from lab.api.state import StateDir
-
-SCRIPT = Path(sys.executable).parent / "sitevpn-lab-api"
-
-
-def _command() -> list[str]:
-    if SCRIPT.exists():
-        return [str(SCRIPT)]
-    return [sys.executable, "-m", "lab.api.cli"]
+from lab.api.testing import api_command, start_api_process
 
 
 def _start(state_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [*_command(), "--port", "0", "--state-dir", str(state_dir), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if "listening on" not in line:
-        proc.kill()
-        raise AssertionError(f"no start line: {line!r} {proc.stderr.read()}")
-    return proc, line.split("listening on ", 1)[1].split()[0]
+    proc, url, _line = start_api_process(state_dir, *extra, stderr=subprocess.PIPE)
+    return proc, url
 
 
 def _get(url: str) -> dict:
@@ -64,7 +48,7 @@ def test_cli_serves_records_pid_and_stops_on_sigterm(tmp_path):
 
 def test_cli_refuses_a_non_loopback_host(tmp_path):
     done = subprocess.run(
-        [*_command(), "--host", "0.0.0.0", "--port", "0", "--state-dir", str(tmp_path)],
+        [*api_command(), "--host", "0.0.0.0", "--port", "0", "--state-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 2

@@ -3,8 +3,9 @@
 # Copyright: Contributors to the sitevpn.aws project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What the collection's AWS modules share: argument-spec pieces, the request of an ``*_info``
-module and its whole flow, and turning what the wrappers raise into the module's failure.
+"""What the collection's AWS modules share: argument-spec pieces, the whole flow of a resource
+module and of an ``*_info`` module (with the request of the latter), and turning what the wrappers
+raise into the module's failure.
 
 The options of ``resource_argument_spec`` are documented in the doc fragment
 ``sitevpn.aws.ensure.resource``; each module adds what differs by resource (the meaning of
@@ -73,6 +74,18 @@ def failing_on_errors(module):
         module.fail_json(msg=e.message, **e.details)
     except AnsibleEC2Error as e:
         module.fail_json_aws_error(e)
+
+
+def run_resource_module(run, argument_spec: Dict[str, Any], validate=None, **module_options: Any) -> None:
+    """A resource module's whole flow: the module of ``argument_spec`` (check mode supported) and
+    ``module_options`` (``required_one_of``, ``mutually_exclusive`` ...); ``validate(module)``, the
+    checks of the input before any API call (failing naming the field); then ``run(module)``, which
+    exits, failing on what the wrappers raise."""
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)
+    if validate is not None:
+        validate(module)
+    with failing_on_errors(module):
+        run(module)
 
 
 def run_info_module(ids_option: str, ids_key: str, describe, result_key: str, to_result, **options: Any) -> None:

@@ -171,23 +171,27 @@ def parse_junos_ipsec(text):
     return _junos_peer_states(text, rf"^\s*<\S+\s+ESP:\S+\s.*?(?P<peer>{_IP})\s*$")
 
 
+def _junos_bgp_peer(columns):
+    """(state, prefixes received) from the last columns of a Junos BGP summary's peer line."""
+    counts = [column for column in columns if re.fullmatch(r"\d+/\d+/\d+/\d+", column)]
+    if counts:
+        # "#Active/Received/Accepted/Damped" inline (one RIB)
+        return "established", int(counts[0].split("/")[1])
+    if columns and columns[-1].lower().startswith("establ"):
+        return "established", 0
+    return _bgp_state(columns[-1] if columns else None), None
+
+
 def parse_junos_bgp_summary(text):
+    """{neighbor IP: (state, prefixes received)} from Junos ``show bgp summary``: each peer's line,
+    then, with several RIBs, one "RIB: active/received/accepted/damped" line per RIB (summed)."""
     result = {}
     current = None
     for line in (text or "").splitlines():
         m = re.match(rf"^({_IP})\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(.+?)\s*$", line)
         if m:
+            result[m.group(1)] = _junos_bgp_peer(m.group(2).split())
             current = m.group(1)
-            tokens = m.group(2).split()
-            counts = [tok for tok in tokens if re.fullmatch(r"\d+/\d+/\d+/\d+", tok)]
-            if counts:
-                # "#Active/Received/Accepted/Damped" inline (one RIB)
-                result[current] = ("established", int(counts[0].split("/")[1]))
-            elif tokens and tokens[-1].lower().startswith("establ"):
-                result[current] = ("established", 0)
-            else:
-                result[current] = (_bgp_state(tokens[-1] if tokens else None), None)
-                current = None
             continue
         m = re.match(r"^\s+\S+:\s+(\d+)/(\d+)/(\d+)/(\d+)", line)
         if m and current and result.get(current, (None,))[0] == "established":

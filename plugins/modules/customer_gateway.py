@@ -188,8 +188,8 @@ customer_gateway:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_resource_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import converge_customer_gateways
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import customer_gateway_by_id
 from ansible_collections.sitevpn.aws.plugins.module_utils.customer_gateways import ensure_customer_gateway
@@ -311,14 +311,7 @@ def main():
         name=dict(type="str"),
         replace=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[("ip_address", "certificate_arn", "customer_gateway_id")],
-    )
-    validate(module)
-    with failing_on_errors(module):
-        run(module)
+    run_resource_module(run, argument_spec, validate, required_one_of=[("ip_address", "certificate_arn", "customer_gateway_id")])
 
 
 if __name__ == "__main__":

@@ -109,10 +109,8 @@ vpn_concentrator:
       sample: {"Name": "sitevpn-concentrator"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_resource_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import ensure_vpn_concentrator
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import find_vpn_concentrator
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_concentrators import remove_vpn_concentrator
@@ -141,13 +139,7 @@ def main():
         transit_gateway_id=dict(type="str"),
         type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[("vpn_concentrator_id", "name", "tags")],
-    )
-    with failing_on_errors(module):
-        run(module)
+    run_resource_module(run, argument_spec, required_one_of=[("vpn_concentrator_id", "name", "tags")])
 
 
 if __name__ == "__main__":

@@ -321,8 +321,8 @@ from ansible.module_utils import basic
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_resource_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_option_argument_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_options_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
@@ -346,8 +346,17 @@ def fail_on(module: AnsibleAWSModule, errors) -> None:
         module.fail_json(msg="; ".join(f"{f}: {m}" for f, m in errors), field=errors[0][0])
 
 
-def validate(module: AnsibleAWSModule) -> None:
+def validate(module: AnsibleAWSModule, entry_errors=()) -> None:
+    """Fail on the tunnel_options entries Ansible could not check (``entry_errors``, see main), then
+    on the rules of the input alone; with return_secrets, let the keys given come back unmasked."""
+    fail_on(module, entry_errors)
     fail_on(module, validation_errors(module.params))
+    if module.params["return_secrets"]:
+        # Ansible masks every no_log value it was given wherever it appears in the result: the keys
+        # the task asked to have returned would come back as '********' (and reach the devices so)
+        for entry in module.params["tunnel_options"] or []:
+            if isinstance(entry, dict) and entry.get("pre_shared_key"):
+                module.no_log_values.discard(entry["pre_shared_key"])
 
 
 def validate_against(module: AnsibleAWSModule, existing) -> None:
@@ -457,22 +466,13 @@ def main():
     entry_errors = tunnel_option_argument_errors((basic._load_params() or {}).get("tunnel_options"))
     if entry_errors:
         argument_spec["tunnel_options"] = dict(type="list", elements="raw", no_log=True)
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    run_resource_module(
+        run,
+        argument_spec,
+        lambda module: validate(module, entry_errors),
         mutually_exclusive=[("vpn_gateway_id", "transit_gateway_id")],
         required_one_of=[("vpn_connection_id", "customer_gateway_id")],
     )
-    fail_on(module, entry_errors)
-    validate(module)
-    if module.params["return_secrets"]:
-        # Ansible masks every no_log value it was given wherever it appears in the result: the keys
-        # the task asked to have returned would come back as '********' (and reach the devices so)
-        for entry in module.params["tunnel_options"] or []:
-            if isinstance(entry, dict) and entry.get("pre_shared_key"):
-                module.no_log_values.discard(entry["pre_shared_key"])
-    with failing_on_errors(module):
-        run(module)
 
 
 if __name__ == "__main__":

@@ -168,8 +168,8 @@ route_table_ids:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import failing_on_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_resource_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.ec2_vpn import connections_using
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import converged_result
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_duplicates import find_converged
@@ -242,14 +242,7 @@ def main():
         route_table_ids=dict(type="list", elements="str"),
         purge_route_tables=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")],
-    )
-    validate(module)
-    with failing_on_errors(module):
-        run(module)
+    run_resource_module(run, argument_spec, validate, required_one_of=[("vpn_gateway_id", "name", "tags", "vpc_id")])
 
 
 if __name__ == "__main__":

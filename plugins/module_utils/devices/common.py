@@ -32,42 +32,49 @@ MAX_ADVERTISED_ROUTES = 100
 # INTEGRITY_NAMES).  Sources: Cisco IOS-XE "crypto ikev2 proposal", "crypto isakmp policy",
 # "crypto ipsec transform-set" (keywords as "show running-config" prints them: a 128-bit AES key
 # is the default and is not printed); Junos "security ike proposal" / "security ipsec proposal";
-# FortiOS phase1-interface / phase2-interface (the fortinet.fortios argument specs).
+# FortiOS phase1-interface / phase2-interface (the fortinet.fortios argument specs). A platform that
+# spells a set the same way in IKE and in ESP (or in IKEv1 and IKEv2) has it once, below.
+_IOS_JUNOS_GROUPS = (1, 2, 5, 14, 15, 16, 19, 20, 21, 24)  # IKE and PFS groups of both
+_JUNOS_AES = {"aes128": "aes-128-cbc", "aes256": "aes-256-cbc", "aes128gcm16": "aes-128-gcm", "aes256gcm16": "aes-256-gcm"}
+_JUNOS_SHA = {"sha1": "sha1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
+_FORTIOS_AES = {"aes128": "aes128", "aes256": "aes256", "aes128gcm16": "aes128gcm", "aes256gcm16": "aes256gcm"}
+_FORTIOS_SHA = {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
+_FORTIOS_GROUPS = (1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 27, 28, 29, 30, 31, 32)
 CAPABILITIES = {
     "cisco_ios": {
         "ikev2_encryption": {"aes128": "aes-cbc-128", "aes256": "aes-cbc-256", "aes128gcm16": "aes-gcm-128", "aes256gcm16": "aes-gcm-256"},
         "ikev1_encryption": {"aes128": "aes", "aes256": "aes 256"},
         "ikev2_integrity": {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"},
         "ikev1_integrity": {"sha1": "sha", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"},
-        "ike_groups": (1, 2, 5, 14, 15, 16, 19, 20, 21, 24),
+        "ike_groups": _IOS_JUNOS_GROUPS,
         "esp_encryption": {"aes128": "esp-aes", "aes256": "esp-aes 256", "aes128gcm16": "esp-gcm", "aes256gcm16": "esp-gcm 256"},
         "esp_integrity": {"sha1": "esp-sha-hmac", "sha256": "esp-sha256-hmac", "sha384": "esp-sha384-hmac", "sha512": "esp-sha512-hmac"},
-        "pfs_groups": (1, 2, 5, 14, 15, 16, 19, 20, 21, 24),
+        "pfs_groups": _IOS_JUNOS_GROUPS,
         "replay_windows": (64, 128, 256, 512, 1024),
         "max_phase1": 10,  # isakmp policies per tunnel (IKEv1); IKEv2 proposals take lists
         "max_phase2": 6,  # transform sets per ipsec profile
     },
     "junos": {
-        "ikev2_encryption": {"aes128": "aes-128-cbc", "aes256": "aes-256-cbc", "aes128gcm16": "aes-128-gcm", "aes256gcm16": "aes-256-gcm"},
+        "ikev2_encryption": _JUNOS_AES,
         "ikev1_encryption": {"aes128": "aes-128-cbc", "aes256": "aes-256-cbc"},
-        "ikev2_integrity": {"sha1": "sha1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"},
-        "ikev1_integrity": {"sha1": "sha1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"},
-        "ike_groups": (1, 2, 5, 14, 15, 16, 19, 20, 21, 24),
-        "esp_encryption": {"aes128": "aes-128-cbc", "aes256": "aes-256-cbc", "aes128gcm16": "aes-128-gcm", "aes256gcm16": "aes-256-gcm"},
+        "ikev2_integrity": _JUNOS_SHA,
+        "ikev1_integrity": _JUNOS_SHA,
+        "ike_groups": _IOS_JUNOS_GROUPS,
+        "esp_encryption": _JUNOS_AES,
         "esp_integrity": {"sha1": "hmac-sha1-96", "sha256": "hmac-sha-256-128", "sha384": "hmac-sha-384", "sha512": "hmac-sha-512"},
-        "pfs_groups": (1, 2, 5, 14, 15, 16, 19, 20, 21, 24),
+        "pfs_groups": _IOS_JUNOS_GROUPS,
         "max_phase1": 4,  # proposals per ike policy
         "max_phase2": 4,  # proposals per ipsec policy
     },
     "fortios": {
-        "ikev2_encryption": {"aes128": "aes128", "aes256": "aes256", "aes128gcm16": "aes128gcm", "aes256gcm16": "aes256gcm"},
+        "ikev2_encryption": _FORTIOS_AES,
         "ikev1_encryption": {"aes128": "aes128", "aes256": "aes256"},
-        "ikev2_integrity": {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"},
-        "ikev1_integrity": {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"},
-        "ike_groups": (1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 27, 28, 29, 30, 31, 32),
-        "esp_encryption": {"aes128": "aes128", "aes256": "aes256", "aes128gcm16": "aes128gcm", "aes256gcm16": "aes256gcm"},
-        "esp_integrity": {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"},
-        "pfs_groups": (1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 27, 28, 29, 30, 31, 32),
+        "ikev2_integrity": _FORTIOS_SHA,
+        "ikev1_integrity": _FORTIOS_SHA,
+        "ike_groups": _FORTIOS_GROUPS,
+        "esp_encryption": _FORTIOS_AES,
+        "esp_integrity": _FORTIOS_SHA,
+        "pfs_groups": _FORTIOS_GROUPS,
         "max_phase1": 10,  # proposal combinations in a phase1-interface
         "max_phase2": 10,
     },
