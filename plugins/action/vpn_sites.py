@@ -12,38 +12,31 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites_spec import ARGUMENT_SPEC
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites_spec import CONSTRAINTS
 from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import host_variables
 from ansible_collections.sitevpn.aws.plugins.plugin_utils.host_vars import reusing_templar
-
-_ARGS = frozenset((
-    "sites", "site_vars", "result", "region", "endpoint_url", "access_key", "secret_key", "session_token", "profile",
-    "name_prefix", "tags", "vpc_id", "vpc_cidr", "route_table_ids", "amazon_side_asn", "quotas", "wait", "wait_timeout", "on_error",
-))
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = _ARGS
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
     _supports_check_mode = True
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        if "result" in args:
+        # the options' types, choices and defaults, as the module file declares them
+        dummy, args = self.validate_argument_spec(ARGUMENT_SPEC, **CONSTRAINTS)
+        if args["result"] is not None:
             # one site's part of a batch, reported on its own host (changed, failed, diff, warnings)
-            part = args["result"]
-            if not isinstance(part, dict):
-                raise AnsibleActionFail(f"result: must be one site's result from the batch, got {type(part).__name__}")
-            result.update(part)
+            result.update(args["result"])
             return result
         sites = args.get("sites")
         if isinstance(sites, list) and args.get("site_vars"):
             sites = self._site_inputs(sites, args["site_vars"], task_vars or {})
         if not isinstance(sites, dict):
             raise AnsibleActionFail("sites: must be a dict of site -> inputs, or a list of hosts with site_vars (or give result)")
-        if args.get("on_error", "fail") not in ("fail", "report"):
-            raise AnsibleActionFail(f"on_error: must be fail or report, got {args['on_error']!r}")
         # imported here, not at the top: the controller imports this plugin for every task that names
         # it, and the per-site report (result) needs neither boto3 nor the batch (plugin_utils)
         from ansible_collections.sitevpn.aws.plugins.plugin_utils.vpn_sites_batch import batch_result  # pylint: disable=import-outside-toplevel

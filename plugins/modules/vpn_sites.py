@@ -201,34 +201,12 @@ kept:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites_spec import ARGUMENT_SPEC
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites_spec import CONSTRAINTS
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            sites=dict(type="raw"),
-            site_vars=dict(type="str"),
-            result=dict(type="dict"),
-            region=dict(type="str"),
-            endpoint_url=dict(type="str"),
-            access_key=dict(type="str", no_log=True),
-            secret_key=dict(type="str", no_log=True),
-            session_token=dict(type="str", no_log=True),
-            profile=dict(type="str"),
-            name_prefix=dict(type="str", default="sitevpn"),
-            tags=dict(type="dict"),
-            vpc_id=dict(type="str"),
-            vpc_cidr=dict(type="str"),
-            route_table_ids=dict(type="list", elements="str"),
-            amazon_side_asn=dict(type="int", default=64512),
-            quotas=dict(type="dict"),
-            on_error=dict(type="str", default="fail", choices=["fail", "report"]),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=900),
-        ),
-        mutually_exclusive=[("sites", "result")],
-        required_one_of=[("sites", "result")],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **CONSTRAINTS)
     module.fail_json(msg="sitevpn.aws.vpn_sites is an action plugin: it runs on the control node, not as a module")
 
 

@@ -78,7 +78,7 @@ def batch_result(args, sites, check_mode):
         if not type(e).__module__.startswith("botocore"):
             raise
         error = f"{type(e).__name__}: {e}"
-    if args.get("on_error", "fail") == "fail":
+    if args["on_error"] == "fail":
         raise AnsibleActionFail(error)
     # for a caller that hides this task's result (it holds the keys) but must show why it stopped
     return {"changed": False, "error": error, "sites": {}, "kept": {}}
@@ -90,7 +90,7 @@ def batch(args, sites, check_mode):
     if not args.get("vpc_id") and not args.get("vpc_cidr"):
         # refused before any call: the collection has no default VPC CIDR
         raise VpnError("vpc_cidr is required without vpc_id (the CIDR of the VPC to create)")
-    prefix, tags = args.get("name_prefix") or "sitevpn", dict(args.get("tags") or {})
+    prefix, tags = args["name_prefix"], dict(args.get("tags") or {})
     session = _session(args)
     client = DescribeOnce(_client(session, "ec2", args))
     secrets = []
@@ -137,7 +137,7 @@ def batch(args, sites, check_mode):
     if errors:
         raise VpnError("; ".join(errors))
 
-    hub_module = SiteModule({"wait_timeout": int(args.get("wait_timeout", 900))}, check_mode, args.get("region"))
+    hub_module = SiteModule({"wait_timeout": args["wait_timeout"]}, check_mode, args.get("region"))
     if args.get("vpc_id"):
         vpc = {"vpc_id": args["vpc_id"], "route_table_ids": list(args.get("route_table_ids") or []), "created": False, "candidates": []}
     else:
@@ -157,8 +157,8 @@ def batch(args, sites, check_mode):
     options = {
         "check_mode": check_mode,
         "region": args.get("region"),
-        "wait": args.get("wait", False),
-        "wait_timeout": args.get("wait_timeout", 900),
+        "wait": args["wait"],
+        "wait_timeout": args["wait_timeout"],
     }
     results, kept = {}, {}
     for key, (config, hosts) in sorted(groups.items()):
