@@ -4,9 +4,10 @@
 and start strongSwan/FRR (the lab's data plane) form one unit of work: one worker runs them one after
 another, since the machine runs one lab at a time, while the other worker runs the unit and lab-API
 tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
-built artifact) are set up once, on one worker. The offline checks (tests/static: sanity, lint) come
-last, so that the worker beside the data plane runs them when its own tests are done (the data-plane
-unit, the run's critical path, takes longer than all the rest).
+built artifact) are set up once, on one worker; each offline check (tests/static: sanity, lint) is a
+unit too. Units are handed out longest first: the data plane, the offline checks, the integration
+files, then the lab's and the unit tests, whose many short files let both workers end together,
+whichever of the two sides takes longer.
 """
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ DATAPLANE_FILES = frozenset({
 })
 
 
-# the offline checks: the last unit handed out
+# the offline checks: a unit per check
 STATIC_CHECKS = "tests/static/test_static_checks.py"
+
+# the order units are handed out in after the data plane: by the kind of test, longest first
+ORDER = (STATIC_CHECKS, "tests/integration/", "lab/tests/", "tests/unit/")
 
 # The worker beside the data plane runs its tests at this nice level (as root, under xdist): the data
 # plane's tests are the run's critical path and mostly wait on real protocol timers, so the CPU-bound
@@ -41,9 +45,9 @@ BESIDE_DATAPLANE = frozenset({"tests/integration/test_it_molecule.py::test_molec
 
 def unit_of_work(nodeid: str) -> str:
     """The xdist unit a test belongs to: the data plane, or its own file."""
-    if nodeid in BESIDE_DATAPLANE:
-        return nodeid
     path = nodeid.split("::", 1)[0]
+    if nodeid in BESIDE_DATAPLANE or path == STATIC_CHECKS:
+        return nodeid
     return "dataplane" if path in DATAPLANE_FILES else path
 
 
@@ -59,11 +63,16 @@ def pytest_collection_modifyitems(config, items):
     for item in dataplane:
         item.add_marker(pytest.mark.dataplane)
     # the longest unit first, so that one worker starts on it at once (xdist hands out units in order),
-    # the offline checks last
+    # the short ones last
     if getattr(config.option, "numprocesses", None):
         first = {id(item) for item in dataplane}
-        last = [item for item in items if unit_of_work(item.nodeid) == STATIC_CHECKS]
-        items[:] = dataplane + [item for item in items if id(item) not in first and item not in last] + last
+        rest = [item for item in items if id(item) not in first]
+        items[:] = dataplane + sorted(rest, key=_kind)
+
+
+def _kind(item) -> int:
+    """Where the item's kind of test stands in ORDER (sorted() keeps the order within a kind)."""
+    return next((i for i, prefix in enumerate(ORDER) if item.nodeid.startswith(prefix)), len(ORDER))
 
 
 def pytest_xdist_make_scheduler(config, log):

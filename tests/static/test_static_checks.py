@@ -2,8 +2,8 @@
 (production profile), exactly as ``make sanity`` and ``make lint`` run them.
 
 They run as tests so that ``make test`` schedules them on the worker that is not running the data
-plane (conftest.py: they are ordered last, after that worker's other files), instead of after every
-test, when that worker would otherwise sit idle. Each failure shows the tool's whole output.
+plane (conftest.py: each is a unit, handed out right after the data plane's), instead of after every
+test. Each failure shows the tool's whole output.
 """
 from __future__ import annotations
 
