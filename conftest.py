@@ -5,9 +5,10 @@ and start strongSwan/FRR (the lab's data plane) form one unit of work: one worke
 another, since the machine runs one lab at a time, while the other worker runs the unit and lab-API
 tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
 built artifact) are set up once, on one worker; each offline check (tests/static: sanity, lint) is a
-unit too. Units are handed out longest first: the data plane, the offline checks, the integration
-files, then the lab's and the unit tests, whose many short files let both workers end together,
-whichever of the two sides takes longer.
+unit too, so that the two may end on different workers. xdist hands units out in the order the
+workers collected them (the command line's: unit, lab, integration, static); the reordering below
+runs in the controller only (xdist sets numprocesses to None in its workers), so it does not change
+that order yet.
 """
 from __future__ import annotations
 

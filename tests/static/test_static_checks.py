@@ -2,7 +2,7 @@
 (production profile), exactly as ``make sanity`` and ``make lint`` run them.
 
 They run as tests so that ``make test`` schedules them on the worker that is not running the data
-plane (conftest.py: each is a unit, handed out right after the data plane's), instead of after every
+plane (conftest.py: each is a unit of its own, the last ones handed out), instead of after every
 test. Each failure shows the tool's whole output.
 """
 from __future__ import annotations
