@@ -45,12 +45,35 @@ class _IndentedDumper(yaml.SafeDumper):
         return "key_exchange_round"
 
 
+class _Choices(list):
+    """A choices list, written on one line (``choices: [2, 14, 15]``): long lists of numbers read
+    better so than one item a line."""
+
+
+_IndentedDumper.add_representer(_Choices, lambda dumper, data: dumper.represent_sequence(
+    "tag:yaml.org,2002:seq", data, flow_style=True))
+
+
+def _flow_choices(node, done=None):
+    """NODE with every ``choices`` list a _Choices; a part NODE shares stays shared (one anchor)."""
+    done = {} if done is None else done
+    if id(node) not in done:
+        if isinstance(node, dict):
+            done[id(node)] = {key: _Choices(value) if key == "choices" else _flow_choices(value, done)
+                              for key, value in node.items()}
+        elif isinstance(node, list):
+            done[id(node)] = [_flow_choices(item, done) for item in node]
+        else:
+            return node
+    return done[id(node)]
+
+
 def render() -> str:
     """The fragment's source text."""
     # Imported here so that the module docstring can be read without the collection installed.
     from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_options_documentation
 
-    doc = {"options": {"tunnel_options": tunnel_options_documentation()}}
+    doc = {"options": {"tunnel_options": _flow_choices(tunnel_options_documentation())}}
     body = yaml.dump(doc, Dumper=_IndentedDumper, sort_keys=False, default_flow_style=False, width=110, allow_unicode=True)
     return HEADER + body + FOOTER
 

@@ -73,6 +73,21 @@ def stop_api_process(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.wait()
 
 
+def _control_resource(path: str) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., None]]:
+    """The read, replace and clear methods of the control resource /_lab/PATH."""
+
+    def read(self: "LabAPI") -> dict[str, Any]:
+        return self.call("GET", path)
+
+    def replace(self: "LabAPI", values: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PUT", path, values)
+
+    def clear(self: "LabAPI") -> None:
+        self.call("DELETE", path)
+
+    return read, replace, clear
+
+
 class LabAPIError(RuntimeError):
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(f"lab API answered {status}: {body}")
@@ -134,26 +149,11 @@ class LabAPI:
     def reset(self) -> None:
         self.call("POST", "reset")
 
-    def requests(self) -> dict[str, Any]:
-        return self.call("GET", "requests")
-
-    def clear_requests(self) -> None:
-        self.call("DELETE", "requests")
-
-    def faults(self) -> dict[str, Any]:
-        return self.call("GET", "faults")
-
-    def set_faults(self, faults: dict[str, Any]) -> dict[str, Any]:
-        return self.call("PUT", "faults", faults)
-
-    def clear_faults(self) -> None:
-        self.call("DELETE", "faults")
-
-    def settings(self) -> dict[str, Any]:
-        return self.call("GET", "settings")
-
-    def set_settings(self, values: dict[str, Any]) -> dict[str, Any]:
-        return self.call("PUT", "settings", values)
+    # /_lab/requests, /_lab/faults, /_lab/settings: read (GET), replace (PUT), clear (DELETE)
+    requests, _, clear_requests = _control_resource("requests")
+    faults, set_faults, clear_faults = _control_resource("faults")
+    settings, set_settings, _ = _control_resource("settings")
+    del _
 
     def telemetry(self, outside_ip: str, status: str, **extra: Any) -> dict[str, Any]:
         return self.call("POST", "telemetry", {"outside_ip": outside_ip, "status": status, **extra})

@@ -80,114 +80,62 @@ options:
           - 'What AWS does after a DPD timeout: clear (end the IKE session), none, restart.'
           - 'AWS''s default: clear.'
         type: str
-        choices:
-          - clear
-          - none
-          - restart
+        choices: [clear, none, restart]
       phase1_encryption_algorithms:
         description:
           - Encryption algorithms permitted in phase 1.
           - 'AWS''s default: [''AES128'', ''AES256'', ''AES128-GCM-16'', ''AES256-GCM-16''].'
         type: list
         elements: str
-        choices:
-          - AES128
-          - AES256
-          - AES128-GCM-16
-          - AES256-GCM-16
+        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
       phase2_encryption_algorithms:
         description:
           - Encryption algorithms permitted in phase 2.
           - 'AWS''s default: [''AES128'', ''AES256'', ''AES128-GCM-16'', ''AES256-GCM-16''].'
         type: list
         elements: str
-        choices:
-          - AES128
-          - AES256
-          - AES128-GCM-16
-          - AES256-GCM-16
+        choices: [AES128, AES256, AES128-GCM-16, AES256-GCM-16]
       phase1_integrity_algorithms:
         description:
           - Integrity algorithms permitted in phase 1.
           - 'AWS''s default: [''SHA1'', ''SHA2-256'', ''SHA2-384'', ''SHA2-512''].'
         type: list
         elements: str
-        choices:
-          - SHA1
-          - SHA2-256
-          - SHA2-384
-          - SHA2-512
+        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
       phase2_integrity_algorithms:
         description:
           - Integrity algorithms permitted in phase 2.
           - 'AWS''s default: [''SHA1'', ''SHA2-256'', ''SHA2-384'', ''SHA2-512''].'
         type: list
         elements: str
-        choices:
-          - SHA1
-          - SHA2-256
-          - SHA2-384
-          - SHA2-512
+        choices: [SHA1, SHA2-256, SHA2-384, SHA2-512]
       phase1_dh_group_numbers:
         description:
           - Diffie-Hellman groups permitted in phase 1.
           - 'AWS''s default: [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24].'
         type: list
         elements: int
-        choices:
-          - 2
-          - 14
-          - 15
-          - 16
-          - 17
-          - 18
-          - 19
-          - 20
-          - 21
-          - 22
-          - 23
-          - 24
-          - 35
+        choices: [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35]
       phase2_dh_group_numbers:
         description:
           - Diffie-Hellman groups permitted in phase 2 (PFS).
           - 'AWS''s default: [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24].'
         type: list
         elements: int
-        choices:
-          - 2
-          - 5
-          - 14
-          - 15
-          - 16
-          - 17
-          - 18
-          - 19
-          - 20
-          - 21
-          - 22
-          - 23
-          - 24
-          - 35
-          - 36
-          - 37
+        choices: [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 35, 36, 37]
       ike_versions:
         description:
           - IKE versions permitted.
           - 'AWS''s default: [''ikev1'', ''ikev2''].'
         type: list
         elements: str
-        choices:
-          - ikev1
-          - ikev2
+        choices: [ikev1, ikev2]
       startup_action:
         description:
           - 'add: the customer gateway starts the IKE negotiation; start: AWS starts it.'
           - 'AWS''s default: add.'
         type: str
-        choices:
-          - add
-          - start
+        choices: [add, start]
       log_options:
         description:
           - 'CloudWatch logging of the tunnel: cloudwatch_log_options with log_enabled, log_group_arn, log_output_format
@@ -207,9 +155,7 @@ options:
               log_output_format:
                 description: C(LogOutputFormat).
                 type: str
-                choices:
-                  - json
-                  - text
+                choices: [json, text]
               bgp_log_enabled:
                 description: C(BgpLogEnabled).
                 type: bool
@@ -219,9 +165,7 @@ options:
               bgp_log_output_format:
                 description: C(BgpLogOutputFormat).
                 type: str
-                choices:
-                  - json
-                  - text
+                choices: [json, text]
       enable_tunnel_lifecycle_control:
         description:
           - Whether you control when AWS replaces the tunnel endpoint during maintenance.
@@ -241,9 +185,7 @@ options:
           requirement:
             description: 'Whether the round must be negotiated. AWS''s default: required.'
             type: str
-            choices:
-              - required
-              - optional
+            choices: [required, optional]
           methods:
             description: IANA IKEv2 key exchange method IDs permitted in this round (35-37 are ML-KEM-512/768/1024).
               A required round needs at least one.

@@ -437,15 +437,8 @@ def main():
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             module.fail_json_aws(e, msg=f"Failed to read the log group {group}")
 
-    module.exit_json(
-        changed=False,
-        alarms=alarms,
-        alarm_history=history,
-        lambda_records=records,
-        log_group_name=group,
-        log_group_found=found,
-        since_epoch=since,
-    )
+    module.exit_json(changed=False, alarms=alarms, alarm_history=history, since_epoch=since,
+                     log_group_name=group, log_group_found=found, lambda_records=records)
 
 
 if __name__ == "__main__":

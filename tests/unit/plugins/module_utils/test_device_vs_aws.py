@@ -4,12 +4,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Per element, our rendering next to AWS's generated configuration for the same connection
-(AWS's default tunnel options, BGP), as a table: where we differ, the row says why.
+(AWS's default tunnel options, BGP), as the table in docs/devices.md ("Compared with AWS's generated
+configurations") has it: where we differ, the row says why.
 
 AWS's values: awsdocs/amazon-vpc-network-administrator-guide, doc_source/Cisco.md (IOS, IKEv1
-VTI), doc_source/juniper-srx.md (SRX), doc_source/fortinet.md (FortiGate); the static variants
-(Cisco_NoBGP.md, ...) differ only in routing (row ``static``).  AWS's samples are written for "the
-minimum requirement of AES128, SHA1, and DH Group 2" (their own words).
+VTI), doc_source/juniper-srx.md (SRX), doc_source/fortinet.md (FortiGate).
 """
 
 from __future__ import annotations
@@ -28,45 +27,19 @@ _SPEC = importlib.util.spec_from_file_location("device_cases", Path(__file__).re
 cases_mod = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(cases_mod)
 
-STRONGEST = "strongest first (issue 21; AWS's samples show the minimum)"
-FN72510 = "group 2 refused by IOS-XE 17.11+ (FN72510); strongest first"
-MTU = "AWS's MTU table: AES-CBC with SHA2-384/512 is allowed by the default options"
-MSS = "your-cgw.md: MSS 1359 when SHA2-384/512 can be negotiated (the default options allow them)"
+DOC = Path(__file__).resolve().parents[4] / "docs" / "devices.md"
+SECTION = "## Compared with AWS's generated configurations"
 
-# where we render what AWS's generated configuration has: platform -> {element: value}
-# (cisco_ios ipsec_lifetime: ours unprinted, IOS's default)
-SAME = {
-    "cisco_ios": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "dpd": "10 10", "bgp_timers": "10 30", "local_preference": "equal"},
-    "junos": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "df_bit": "clear", "ike_inbound_on_outside_zone": "yes",
-              "bgp_type_peer_as": "yes", "bgp_hold_time": "30"},
-    "fortios": {"ike_lifetime": "28800", "ipsec_lifetime": "3600", "dpd_retryinterval": "10", "bgp_timers": "10 30"},
-}
-# where we differ: (platform, element, AWS's generated configuration, ours, why)
-DIFFERENT = [
-    ("cisco_ios", "ike_version", "ikev1", "ikev2", "AWS's best practice: use IKEv2"),
-    ("cisco_ios", "ike_encryption", "aes 128", "aes-gcm-256", STRONGEST),
-    ("cisco_ios", "ike_integrity", "sha", "sha512", STRONGEST),
-    ("cisco_ios", "ike_dh_group", "2", "21", FN72510),
-    ("cisco_ios", "esp_transform", "esp-aes 128 esp-sha-hmac", "esp-gcm 256", STRONGEST),
-    ("cisco_ios", "pfs", "group2", "group21", FN72510),
-    ("cisco_ios", "tcp_mss", "1379", "1359", MSS),
-    ("cisco_ios", "ip_mtu", "none", "1399", MTU),
-    ("cisco_ios", "outbound_filter", "none", "prefix-list", "AWS accepts at most 100 routes from a VGW site"),
-    ("junos", "ike_encryption", "aes-128-cbc", "aes-256-gcm", STRONGEST),
-    ("junos", "ike_dh_group", "group2", "group21", STRONGEST),
-    ("junos", "esp_encryption", "aes-128-cbc", "aes-256-gcm", STRONGEST),
-    ("junos", "pfs", "group2", "group21", STRONGEST),
-    ("junos", "st0_mtu", "1436", "1399", MTU),
-    ("junos", "tcp_mss", "1387", "1359", MSS),
-    ("junos", "st0_zone", "trust", "aws-vpn", "own zone, with policies to the LAN zone both ways"),
-    ("junos", "export", "0.0.0.0/0", "172.16.0.0/16", "the site's prefixes, not a default route"),
-    ("fortios", "ike_proposal", "aes128-sha1", "aes256gcm-prfsha512", STRONGEST),
-    ("fortios", "ike_dh_group", "2", "21", STRONGEST),
-    ("fortios", "esp_proposal", "aes128-sha1", "aes256gcm", STRONGEST),
-    ("fortios", "tcp_mss", "1379", "1359", MSS),
-    ("fortios", "local_gw", "cgw address", "not set", "set only from sitevpn_local_address: the WAN address is used otherwise"),
-]
-TABLE = DIFFERENT + [(platform, element, value, value, "") for platform, same in SAME.items() for element, value in same.items()]
+
+def _table():
+    """The section's table rows: (platform, element, AWS's value, ours, why)."""
+    text = DOC.read_text(encoding="utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| platform ")]
+    return [(platform, element, aws.strip("`"), ours.strip("`"), why) for platform, element, aws, ours, why in rows]
+
+
+TABLE = _table()
 
 
 def _ours(platform):
@@ -122,6 +95,7 @@ def _ours(platform):
 def test_rendering_against_aws_generated_configuration(platform):
     ours = _ours(platform)
     rows = [row for row in TABLE if row[0] == platform]
+    assert len(rows) >= 9, "the table in docs/devices.md is read"
     assert {row[1] for row in rows} == set(ours), "every compared element has a row"
     for dummy, element, aws, expected, why in rows:
         assert ours[element] == expected, element
