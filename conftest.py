@@ -6,9 +6,7 @@ another, since the machine runs one lab at a time, while the other worker runs t
 tests beside them. Every other file is a unit of its own, so that its module fixtures (a lab API, a
 built artifact) are set up once, on one worker; each offline check (tests/static: sanity, lint) is a
 unit too, so that the two may end on different workers. xdist hands units out in the order the
-workers collected them (the command line's: unit, lab, integration, static); the reordering below
-runs in the controller only (xdist sets numprocesses to None in its workers), so it does not change
-that order yet.
+workers collected them (the command line's: unit, lab, integration, static).
 """
 from __future__ import annotations
 
@@ -32,9 +30,6 @@ DATAPLANE_FILES = frozenset({
 # the offline checks: a unit per check
 STATIC_CHECKS = "tests/static/test_static_checks.py"
 
-# the order units are handed out in after the data plane: by the kind of test, longest first
-ORDER = (STATIC_CHECKS, "tests/integration/", "lab/tests/", "tests/unit/")
-
 # The worker beside the data plane runs its tests at this nice level (as root, under xdist): the data
 # plane's tests are the run's critical path and mostly wait on real protocol timers, so the CPU-bound
 # tests beside them take the cycles they leave instead of slowing them down.
@@ -53,27 +48,16 @@ def unit_of_work(nodeid: str) -> str:
 
 
 def pytest_configure(config):
-    # xdist would hand out units by their number of tests (largest first); keep the order set below
+    # xdist would hand out units by their number of tests (largest first); keep the collection's order
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
     config.addinivalue_line("markers", "dataplane: starts the lab's data plane (run one at a time, on one worker)")
 
 
 def pytest_collection_modifyitems(config, items):
-    dataplane = [item for item in items if unit_of_work(item.nodeid) == "dataplane"]
-    for item in dataplane:
-        item.add_marker(pytest.mark.dataplane)
-    # the longest unit first, so that one worker starts on it at once (xdist hands out units in order),
-    # the short ones last
-    if getattr(config.option, "numprocesses", None):
-        first = {id(item) for item in dataplane}
-        rest = [item for item in items if id(item) not in first]
-        items[:] = dataplane + sorted(rest, key=_kind)
-
-
-def _kind(item) -> int:
-    """Where the item's kind of test stands in ORDER (sorted() keeps the order within a kind)."""
-    return next((i for i, prefix in enumerate(ORDER) if item.nodeid.startswith(prefix)), len(ORDER))
+    for item in items:
+        if unit_of_work(item.nodeid) == "dataplane":
+            item.add_marker(pytest.mark.dataplane)
 
 
 def pytest_xdist_make_scheduler(config, log):
