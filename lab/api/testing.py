@@ -73,19 +73,14 @@ def stop_api_process(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.wait()
 
 
-def _control_resource(path: str) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., None]]:
-    """The read, replace and clear methods of the control resource /_lab/PATH."""
+def _control(method: str, path: str) -> Callable[..., Any]:
+    """A LabAPI method that calls METHOD /_lab/PATH (with PUT, its argument is the new values)."""
 
-    def read(self: "LabAPI") -> dict[str, Any]:
-        return self.call("GET", path)
+    def call(self: "LabAPI", *values: Any) -> Any:
+        return self.call(method, path, *values)
 
-    def replace(self: "LabAPI", values: dict[str, Any]) -> dict[str, Any]:
-        return self.call("PUT", path, values)
-
-    def clear(self: "LabAPI") -> None:
-        self.call("DELETE", path)
-
-    return read, replace, clear
+    call.__name__ = f"{method.lower()}_{path}"
+    return call
 
 
 class LabAPIError(RuntimeError):
@@ -149,11 +144,14 @@ class LabAPI:
     def reset(self) -> None:
         self.call("POST", "reset")
 
-    # /_lab/requests, /_lab/faults, /_lab/settings: read (GET), replace (PUT), clear (DELETE)
-    requests, _, clear_requests = _control_resource("requests")
-    faults, set_faults, clear_faults = _control_resource("faults")
-    settings, set_settings, _ = _control_resource("settings")
-    del _
+    # the control resources: read (GET), replace (PUT, the new values), clear (DELETE)
+    requests = _control("GET", "requests")
+    clear_requests = _control("DELETE", "requests")
+    faults = _control("GET", "faults")
+    set_faults = _control("PUT", "faults")
+    clear_faults = _control("DELETE", "faults")
+    settings = _control("GET", "settings")
+    set_settings = _control("PUT", "settings")
 
     def telemetry(self, outside_ip: str, status: str, **extra: Any) -> dict[str, Any]:
         return self.call("POST", "telemetry", {"outside_ip": outside_ip, "status": status, **extra})
