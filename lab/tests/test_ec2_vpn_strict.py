@@ -166,6 +166,11 @@ def test_customer_gateway_of_a_live_connection_cannot_be_deleted(ec2):
             {"AdditionalKeyExchangeRound": 1, "KeyExchangeMethods": [{"Value": 36}]},
             {"AdditionalKeyExchangeRound": 1, "KeyExchangeMethods": [{"Value": 37}]},
         ], "IKEVersions": [{"Value": "ikev2"}]}]}, "InvalidParameterValue"),
+        # two required rounds that can only use the same method: not one method per exchange
+        ({"TunnelOptions": [{"Phase1AdditionalKeyExchanges": [
+            {"AdditionalKeyExchangeRound": 1, "KeyExchangeMethods": [{"Value": 36}]},
+            {"AdditionalKeyExchangeRound": 2, "KeyExchangeMethods": [{"Value": 36}]},
+        ], "IKEVersions": [{"Value": "ikev2"}]}]}, "InvalidParameterValue"),
         ({"TunnelOptions": [{"LogOptions": {"CloudWatchLogOptions": {"LogEnabled": True}}}]},
          "InvalidParameterValue"),
     ],
@@ -190,6 +195,14 @@ def test_customer_gateway_rules(ec2, kwargs, code):
     with pytest.raises(ClientError) as exc:
         ec2.create_customer_gateway(Type="ipsec.1", **kwargs)
     assert error_code(exc) == code
+
+
+def test_required_rounds_with_a_method_each_are_allowed(ec2):
+    rounds = [{"AdditionalKeyExchangeRound": 1, "KeyExchangeMethods": [{"Value": 36}, {"Value": 37}]},
+              {"AdditionalKeyExchangeRound": 2, "KeyExchangeMethods": [{"Value": 36}]}]
+    vpn = _vpn(ec2, customer_gateway_id(ec2), _vgw(ec2), TunnelOptions=[
+        {"Phase1AdditionalKeyExchanges": rounds, "IKEVersions": [{"Value": "ikev2"}]}])
+    assert ec2.describe_vpn_connections(VpnConnectionIds=[vpn])["VpnConnections"][0]["State"] in ("pending", "available")
 
 
 def test_what_aws_allows_the_lab_allows(ec2):

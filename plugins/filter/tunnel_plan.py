@@ -77,11 +77,11 @@ def site_model(connection, site):
     return call("site_model", build_site_model, _with_secrets(connection, "site_model"), site, errors=_PLAN_ERRORS)
 
 
-def site_names(site, name_prefix=None, alarm_prefix=None, tunnel_count=2):
+def site_names(site, name_prefix=None, alarm_prefix=None, tunnel_count=2, region=None):
     """The AWS-side names of a site (module_utils/site_names.py), before its connection exists."""
     if not isinstance(site, str) or not site:
         raise AnsibleFilterError(f"site_names: the site must be a name, got {site!r}")
-    return call("site_names", names.site_names, name_prefix, site, tunnel_count, alarm_prefix)
+    return call("site_names", names.site_names, name_prefix, site, tunnel_count, alarm_prefix, region)
 
 
 def device_layout(tunnels, dataplane=None, box_prefix=None, run_dir=None):

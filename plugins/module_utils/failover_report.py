@@ -54,6 +54,9 @@ import datetime
 import math
 import re
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_time import iso_utc
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_time import to_epoch
+
 BUCKET_S = 0.1
 # a ping run must cover the window [down_at, restored_at) up to this margin
 COVER_MARGIN_S = 0.5
@@ -69,34 +72,6 @@ _SUMMARY = re.compile(r"(?P<sent>\d+) packets transmitted, (?P<received>\d+) (?:
 _ANY_TS = re.compile(_TS)
 # the rest of ping's normal output: the statistics header and the rtt line
 _OTHER = re.compile(r"^(--- .* ping statistics ---|rtt |round-trip |pipe \d+$)")
-
-
-def to_epoch(value):
-    """Epoch seconds (float) from a number, a numeric string or an ISO 8601 time; None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a time: {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as e:
-        raise ValueError(f"not a time: {value!r}") from e
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return when.timestamp()
-
-
-def iso_utc(epoch):
-    """ISO 8601 UTC with milliseconds, e.g. 2026-11-25T14:02:03.123Z."""
-    when = datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def _lines(stdout):

@@ -20,7 +20,7 @@ CustomerGatewayConfiguration) and the site's inventory, and returns::
       "device": {
         "type": "strongswan", "dataplane": "xfrm" | "libipsec", "box_prefix", "run_dir",
         "tunnels": [{"index": 1, "name": "tunnel1", "box": "svpnt1", "dev": "ipsec1",
-                     "vici_socket": "/var/lib/.../svpnt1/charon.vici",
+                     "vici_socket": "/var/lib/.../svpnt1/charon.vici", "pid_file": ".../svpnt1/charon.pid",
                      "vici_uri": "unix://..." (libipsec) | None (xfrm: the host's charon)}],
       },
       "probes": {"lan_target": "..." | "", "vpc_targets": [...]},
@@ -76,6 +76,7 @@ def device_layout(tunnels, device_type=None, dataplane=None, box_prefix=None, ru
             "box": box,
             "dev": names.tunnel_device(dataplane, tunnel["index"]),
             "vici_socket": socket,
+            "pid_file": names.charon_pid_file(run_dir, box),
             # xfrm runs one charon on the host, reached on its default socket
             "vici_uri": f"unix://{socket}" if dataplane == "libipsec" else None,
         })

@@ -16,7 +16,7 @@ library only: the Lambda runtime has nothing else.
   ``<prefix>-vpn-<site>-both-tunnels-down``; the alarm prefix ``<prefix>-vpn-`` is also the
   EventBridge rule's filter and the Lambda's scope.
 - strongSwan devices (roles/strongswan): tunnel N's name ``tunnel<N>``, its crypto box ``<box_prefix>t<N>`` and its VICI
-  socket ``<run_dir>/<box>/charon.vici`` (libipsec), its route interface ``vti<N>`` (libipsec) or
+  socket ``<run_dir>/<box>/charon.vici`` and charon's pid file ``<run_dir>/<box>/charon.pid`` (libipsec), its route interface ``vti<N>`` (libipsec) or
   ``ipsec<N>`` (xfrm).
 """
 
@@ -51,6 +51,11 @@ def site_of_connection_name(name, prefix):
 def alarm_prefix(prefix):
     """What every alarm of the collection starts with (the EventBridge rule's and the Lambda's scope)."""
     return f"{prefix or DEFAULT_NAME_PREFIX}-vpn-"
+
+
+def dashboard_name(prefix, region):
+    """The CloudWatch dashboard of the collection's connections in ``region`` (roles/monitoring)."""
+    return f"{alarm_prefix(prefix)}{region}"
 
 
 def site_alarm_prefix(prefix, site, alarms=None):
@@ -92,16 +97,21 @@ def vici_socket(run_dir, box):
     return f"{run_dir or DEFAULT_RUN_DIR}/{box}/charon.vici"
 
 
+def charon_pid_file(run_dir, box):
+    """The pid file of the crypto box's charon (libipsec), which the role writes when it starts it."""
+    return f"{run_dir or DEFAULT_RUN_DIR}/{box}/charon.pid"
+
+
 def tunnel_device(dataplane, index):
     """The route-based interface of tunnel ``index`` on a strongSwan device."""
     return f"{'vti' if dataplane == 'libipsec' else 'ipsec'}{int(index)}"
 
 
-def site_names(prefix, site, tunnel_count=2, alarms=None):
+def site_names(prefix, site, tunnel_count=2, alarms=None, region=None):
     """Every AWS-side name of a site, as a dict (the ``sitevpn.aws.site_names`` filter); ``alarms``:
-    see site_alarm_prefix."""
+    see site_alarm_prefix; with ``region``, the dashboard of that region too."""
     numbers = range(1, int(tunnel_count) + 1)
-    return {
+    names = {
         "name_prefix": prefix or DEFAULT_NAME_PREFIX,
         "connection": connection_name(prefix, site),
         "customer_gateway": connection_name(prefix, site),
@@ -112,3 +122,6 @@ def site_names(prefix, site, tunnel_count=2, alarms=None):
         "tunnel_alarms": [tunnel_alarm_name(prefix, site, n, alarms) for n in numbers],
         "both_down_alarm": both_down_alarm_name(prefix, site, alarms),
     }
+    if region:
+        names["dashboard"] = dashboard_name(prefix, region)
+    return names

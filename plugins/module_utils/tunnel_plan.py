@@ -96,6 +96,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 
+from ansible_collections.sitevpn.aws.plugins.module_utils.site_names import tunnel_name
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_api import from_api
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_defaults import with_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import ValidationError
@@ -407,7 +408,7 @@ def build_tunnel_plan(connection, site=None):
         plan_tunnels.append(
             {
                 "index": t["index"],
-                "name": f"tunnel{t['index']}",
+                "name": tunnel_name(t["index"]),
                 "peer_outside_ip": t["outside_ip"],
                 "local_outside_ip": local_outside or t["cgw_outside_ip"],
                 "inside_cidr": t["inside_cidr"],

@@ -41,8 +41,8 @@ import json
 import re
 import time
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import iso_utc
-from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import to_epoch
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_time import iso_utc
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_time import to_epoch
 
 
 def parse_swanctl_sas(text):

@@ -31,6 +31,7 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.validation import vali
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_customer_gateway_asn
 from ansible_collections.sitevpn.aws.plugins.module_utils.validation import validate_outside_address
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_spec import defaults as vpn_connection_defaults
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import converge_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
@@ -44,27 +45,6 @@ from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import co
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import find_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_gateways import present_vpn_gateway
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_sites import SiteModule
-
-# The vpn_connection module's parameters the role leaves at their defaults.
-_VPN_DEFAULTS = {
-    "vpn_connection_id": None,
-    "transit_gateway_id": None,
-    "connection_type": "ipsec.1",
-    "purge_routes": True,
-    "local_ipv4_network_cidr": None,
-    "remote_ipv4_network_cidr": None,
-    "local_ipv6_network_cidr": None,
-    "remote_ipv6_network_cidr": None,
-    "tunnel_inside_ip_version": None,
-    "outside_ip_address_type": None,
-    "transport_transit_gateway_attachment_id": None,
-    "enable_acceleration": None,
-    "tunnel_bandwidth": None,
-    "replace_connection": False,
-    "purge_tags": True,
-    "state": "present",
-    "vpn_concentrator_id": None,
-}
 
 
 def hub_params(args: Dict[str, Any], vpc: Dict[str, Any]) -> Dict[str, Any]:
@@ -220,8 +200,9 @@ def ensure_site(client, site: Dict[str, Any], hub: Dict[str, Any], options: Dict
         return {"customer_gateway": cgw, "vpn_connection": {"skipped": True, "changed": False, "skip_reason": "new gateways have no IDs in check mode"}}
     static = bool(site.get("static_routes_only"))
     prefixes = list(site.get("prefixes") or [])
+    # the module's defaults for what the role leaves unset (vpn_connection_spec)
     params = dict(
-        _VPN_DEFAULTS,
+        vpn_connection_defaults(),
         name=site["name"],
         customer_gateway_id=cgw["customer_gateway_id"],
         vpn_gateway_id=hub.get("vpn_gateway_id"),

@@ -321,14 +321,13 @@ from ansible.module_utils import basic
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import resource_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.aws_module import run_resource_module
 from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_option_argument_errors
-from ansible_collections.sitevpn.aws.plugins.module_utils.tunnel_option_args import tunnel_options_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import existing_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_checks import validation_errors
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_connection_changes
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_changes import vpn_view
+from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connection_spec import argument_spec as vpn_connection_argument_spec
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import converge_vpn_connections
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import ensure_vpn_connection
 from ansible_collections.sitevpn.aws.plugins.module_utils.vpn_connections import find_vpn_connection
@@ -436,31 +435,7 @@ def run(module):
 
 
 def main():
-    argument_spec = resource_argument_spec(
-        900,
-        vpn_connection_id=dict(type="str"),
-        name=dict(type="str"),
-        customer_gateway_id=dict(type="str"),
-        vpn_gateway_id=dict(type="str"),
-        transit_gateway_id=dict(type="str"),
-        connection_type=dict(type="str", default="ipsec.1", choices=["ipsec.1"]),
-        static_routes_only=dict(type="bool"),
-        routes=dict(type="list", elements="str"),
-        purge_routes=dict(type="bool", default=True),
-        local_ipv4_network_cidr=dict(type="str"),
-        remote_ipv4_network_cidr=dict(type="str"),
-        local_ipv6_network_cidr=dict(type="str"),
-        remote_ipv6_network_cidr=dict(type="str"),
-        tunnel_inside_ip_version=dict(type="str", choices=["ipv4", "ipv6"]),
-        outside_ip_address_type=dict(type="str", choices=["PublicIpv4", "PrivateIpv4", "Ipv6"]),
-        transport_transit_gateway_attachment_id=dict(type="str"),
-        enable_acceleration=dict(type="bool"),
-        tunnel_bandwidth=dict(type="str", choices=["standard", "large"]),
-        pre_shared_key_storage=dict(type="str", choices=["Standard", "SecretsManager"]),
-        tunnel_options=tunnel_options_argument_spec(),
-        return_secrets=dict(type="bool", default=False),
-        replace_connection=dict(type="bool", default=False),
-    )
+    argument_spec = vpn_connection_argument_spec()
     # Ansible's messages say "found in tunnel_options" without the entry: check the entries first,
     # and on an error take the list as is (hidden, it may hold keys) to fail with the entry named.
     entry_errors = tunnel_option_argument_errors((basic._load_params() or {}).get("tunnel_options"))

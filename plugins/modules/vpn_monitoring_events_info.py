@@ -242,7 +242,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.sitevpn.aws.plugins.module_utils.failover_report import to_epoch
+from ansible_collections.sitevpn.aws.plugins.module_utils.aws_time import to_epoch
 
 ACTION_PREFIXES = ("Successfully executed action ", "Failed to execute action ")
 
@@ -265,12 +265,6 @@ def parse_time(value, name):
 
 def _utc(epoch):
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-
-
-def _epoch(value):
-    if isinstance(value, datetime.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)).timestamp()
-    return parse_time(value, "timestamp")
 
 
 def alarm_dimensions(alarm):
@@ -303,7 +297,7 @@ def find_alarms(client, vpn_id, tunnel_ip, prefix):
                 "dimensions": dims,
                 "tunnel_outside_ip": dims.get("TunnelIpAddress"),
                 "state_value": alarm.get("StateValue"),
-                "state_updated_epoch": _epoch(alarm["StateUpdatedTimestamp"]) if alarm.get("StateUpdatedTimestamp") else None,
+                "state_updated_epoch": parse_time(alarm["StateUpdatedTimestamp"], "timestamp") if alarm.get("StateUpdatedTimestamp") else None,
                 "alarm_actions": alarm.get("AlarmActions", []),
                 "ok_actions": alarm.get("OKActions", []),
             }
@@ -322,7 +316,7 @@ def _loads(text):
 def history_item(item):
     """One AlarmHistoryItem in snake_case, with the facts the chain needs lifted out of HistoryData."""
     data = _loads(item.get("HistoryData"))
-    epoch = _epoch(item["Timestamp"])
+    epoch = parse_time(item["Timestamp"], "timestamp")
     entry = {
         "alarm_name": item.get("AlarmName"),
         "timestamp": _utc(epoch).isoformat(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import itertools
 import re
 from typing import Any
 
@@ -258,19 +259,14 @@ def tunnel_errors(options: dict, where: str) -> list[str]:
 
 
 def _distinct(candidates: list[set]) -> bool:
-    """Can each exchange use its own method? (a tiny bipartite matching)"""
-    match: dict = {}
-
-    def assign(i: int, seen: set) -> bool:
-        for m in candidates[i]:
-            if m not in seen:
-                seen.add(m)
-                if m not in match or assign(match[m], seen):
-                    match[m] = i
-                    return True
-        return False
-
-    return all(assign(i, set()) for i in range(len(candidates)))
+    """Can each exchange use its own method? Hall's condition: every group of exchanges offers at
+    least as many methods between them as it has exchanges (the initial one and at most 7 rounds: at
+    most 255 groups)."""
+    return all(
+        len(set().union(*(candidates[i] for i in group))) >= len(group)
+        for size in range(1, len(candidates) + 1)
+        for group in itertools.combinations(range(len(candidates)), size)
+    )
 
 
 def check_tunnels(tunnels: Any, prefix: str = "TunnelOptions") -> None:

@@ -38,7 +38,8 @@ import os
 import boto3
 from botocore.exceptions import ClientError
 
-# the collection's plugins/module_utils/site_names.py, packed beside this file in the zip
+# the collection's plugins/module_utils/aws_time.py and site_names.py, packed beside this file in the zip
+from aws_time import to_datetime
 from site_names import site_of_connection_name
 
 SOURCE = "sitevpn.failover"
@@ -131,18 +132,10 @@ def _from_detail(detail, fallback_time, alarm_arn):
 
 def parse_time(value):
     """An aware datetime from AWS's event time forms (or None)."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    if not value:
-        return None
-    text = str(value).replace("Z", "+00:00")
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = text[:-2] + ":" + text[-2:]  # 2026-11-25T10:52:00.123+0000
     try:
-        parsed = datetime.datetime.fromisoformat(text)
+        return to_datetime(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def iso(value):

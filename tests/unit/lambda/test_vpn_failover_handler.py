@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "roles" / "failover_automation" / "files" / "vpn_failover_handler.py"
-# the role packs plugins/module_utils/site_names.py beside the handler in the function's zip
+# the role packs plugins/module_utils/aws_time.py and site_names.py beside the handler in the function's zip
 sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
 SPEC = importlib.util.spec_from_file_location("vpn_failover_handler", SOURCE)
 H = importlib.util.module_from_spec(SPEC)

@@ -93,7 +93,6 @@ EXAMPLES = r"""
 
 import asyncio
 import collections
-import datetime
 import importlib.util
 import json
 import logging
@@ -114,17 +113,19 @@ _DESCRIPTION_SITE_RE = re.compile(r"\bvpn-[0-9a-f]{8,17} \(([A-Za-z0-9_.-]+)\)")
 _VPN_RE = re.compile(r"\b(vpn-[0-9a-f]{8,17})\b")
 
 
-def _load_site_names():
-    """The collection's naming module, by its place in the collection: ansible-rulebook runs this
-    file with runpy, and a decision environment's collection path is not on sys.path."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "plugins", "module_utils", "site_names.py")
-    spec = importlib.util.spec_from_file_location("sitevpn.aws.site_names", os.path.normpath(path))
+def _load_module_utils(name: str):
+    """One of the collection's standard-library module_utils, by its place in the collection:
+    ansible-rulebook runs this file with runpy, and a decision environment's collection path is not
+    on sys.path."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "plugins", "module_utils", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"sitevpn.aws.{name}", os.path.normpath(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
 
-site_names = _load_site_names()
+site_names = _load_module_utils("site_names")
+aws_time = _load_module_utils("aws_time")
 
 
 class MalformedMessage(ValueError):
@@ -136,25 +137,16 @@ class MalformedMessage(ValueError):
 
 def parse_time(value: Any) -> float:
     """Epoch seconds of an AWS timestamp ('2026-11-25T10:52:00.123+0000', ISO 8601, 'Z') or a number."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not value.strip():
-        raise MalformedMessage(f"no usable time: {value!r}")
-    text = value.strip().replace("Z", "+00:00")
-    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
     try:
-        parsed = datetime.datetime.fromisoformat(text)
+        epoch = aws_time.to_epoch(value)
     except ValueError:
-        raise MalformedMessage(f"no usable time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.timestamp()
+        epoch = None
+    if epoch is None:
+        raise MalformedMessage(f"no usable time: {value!r}")
+    return epoch
 
 
-def format_time(epoch: float) -> str:
-    """'2026-11-25T10:52:00.123Z': one fixed width, so strings sort as times do."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+format_time = aws_time.iso_utc
 
 
 def _loads(text: Any, what: str) -> Any:

@@ -146,6 +146,9 @@ def test_site_model_filter_takes_the_describe_result_and_says_what_is_wrong():
 def test_site_names_filter():
     assert tpf.site_names("site-bgp")["connection"] == "sitevpn-site-bgp"
     assert tpf.site_names("site-bgp", "acme")["both_down_alarm"] == "acme-vpn-site-bgp-both-tunnels-down"
+    # the region's dashboard (roles/monitoring), only when a region is given
+    assert tpf.site_names("site-bgp", "acme", region="eu-west-1")["dashboard"] == "acme-vpn-eu-west-1"
+    assert "dashboard" not in tpf.site_names("site-bgp", "acme")
     with pytest.raises(AnsibleFilterError, match="site_names"):
         tpf.site_names("")
 

@@ -73,6 +73,7 @@ def test_device_layout(bgp, dataplane, devs, uri):
     assert [t["dev"] for t in device["tunnels"]] == devs
     assert [t["box"] for t in device["tunnels"]] == ["boxt1", "boxt2"]
     assert device["tunnels"][0]["vici_socket"] == "/run/x/boxt1/charon.vici"
+    assert device["tunnels"][0]["pid_file"] == "/run/x/boxt1/charon.pid"
     assert device["tunnels"][0]["vici_uri"] == uri
     assert [t["name"] for t in device["tunnels"]] == [t["name"] for t in build_tunnel_plan(bgp, SITE)["tunnels"]]
 
