@@ -47,6 +47,10 @@ HOST_OFFSET = 10  # the VPC host and the LAN host: network + 10; their router: n
 BOX_LINK_BASE = ipaddress.IPv4Network("100.64.0.0/10")
 # policy-routing table in crypto boxes for what leaves the tunnel (see crypto box docstring)
 BOX_INNER_TABLE = 100
+# VGW router: the BGP paths of every UP tunnel, looked up when the main table's best path is on a
+# tunnel whose link just went down (its rule comes after main's, 32766, and default's, 32767)
+VGW_FALLBACK_TABLE = 90
+VGW_FALLBACK_PRIORITY = 32800
 
 
 class _Name:

@@ -50,7 +50,10 @@ def run(api: str, state_dir: str, interval: float = 1.0, refresh: float = 10.0,
             changed = lab.reconcile_once(state_dir, api)
             if any(changed.values()):
                 log.info("reconciled: %s", json.dumps(changed))
-            tele, routes = edge.telemetry(read(state_dir))
+            st = read(state_dir)
+            views = edge.bgp_views(st)
+            edge.follow_bgp(st, views)
+            tele, routes = edge.telemetry(st, views)
             now = time.monotonic()
             for t in tele:
                 k = t["outside_ip"]

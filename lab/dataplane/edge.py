@@ -5,12 +5,17 @@ proposals, PSK, IKE versions, lifetimes, DPD timeout/action, startup action); pe
 router ``svl-g<V>`` (FRR with the Amazon-side ASN, hold 30 / keepalive 10, advertising the VPC
 CIDR; kernel routes for static connections, tunnel 1 first) and a VPC host ``svl-h<V>``.
 
+A tunnel whose SA is deleted takes its veth down at once (updown.sh), and the router sends on the
+other tunnel at once, as AWS does: static connections by metric, BGP connections through the
+fallback table :func:`follow_bgp` keeps (bgpd alone needs ~75 ms, its work-queue holds, to move
+a path off a link that went down, and would lose pings a graceful failover need not lose).
+
 :func:`reconcile` is idempotent: unchanged tunnels are left alone; a tunnel whose options
 changed gets its charon reloaded with the new configuration and its SA closed with a DELETE, so
 the customer side re-negotiates at once (AWS too interrupts a tunnel it modifies); a DPD timeout
 change restarts that tunnel's charon (its retransmission schedule is a daemon setting);
 tunnels and gateways that disappeared are torn down. :func:`telemetry` reads
-charon (VICI) and FRR and returns what the agent posts to the lab API.
+charon (VICI) and FRR (:func:`bgp_views`) and returns what the agent posts to the lab API.
 """
 from __future__ import annotations
 
@@ -135,6 +140,7 @@ def _ensure_gateway(state: State, gw: str, conns: list[dict]) -> dict:
     if create_ns(state, ns):
         sysctl(ns, {"net.ipv4.ip_forward": 1, "net.ipv4.conf.all.ignore_routes_with_linkdown": 1,
                     "net.ipv4.conf.default.ignore_routes_with_linkdown": 1})
+        ip_batch(ns, [f"rule add priority {A.VGW_FALLBACK_PRIORITY} lookup {A.VGW_FALLBACK_TABLE}"])
     create_ns(state, host)
     veth(ns, "vpc0", host, "eth0")
     ip_batch(ns, [f"addr replace {router_ip}/{plen} dev vpc0", "link set vpc0 up"])
@@ -270,15 +276,57 @@ def _remove_gateway(state: State, gw: str) -> None:
     state.release_index("gw", gw)
 
 
-def telemetry(state: State) -> tuple[list[dict], list[dict]]:
+def bgp_views(state: State) -> dict[str, tuple[dict, dict]]:
+    """Per VPN gateway, FRR's ({peer: {"state", "pfx_rcd"}}, {peer: [prefixes received]})."""
+    views = {}
+    for gw, grec in _edge(state)["gateways"].items():
+        try:
+            views[gw] = frr.bgp_view(grec["ns"])
+        except Exception:  # bgpd restarting: report what charon says, BGP as down
+            views[gw] = ({}, {})
+    return views
+
+
+def fallback_routes(tunnels: dict, views: dict) -> dict[str, list[str]]:
+    """Per gateway, the fallback table's routes: each prefix a BGP tunnel's peer sends, via that
+    tunnel; metric tunnel number first (then the tunnel's index, unique per router)."""
+    routes: dict[str, list[str]] = {}
+    for rec in tunnels.values():
+        if rec.get("static") or rec["gw"] not in views:
+            continue
+        for prefix in views[rec["gw"]][1].get(rec["cgw_inside_ip"], []):
+            routes.setdefault(rec["gw"], []).append(
+                f"{prefix} via {rec['cgw_inside_ip']} dev {A.vgw_tunnel_dev(rec['n'])} "
+                f"metric {rec['tunnel'] * 1000 + rec['n']} onlink")
+    return {gw: sorted(r) for gw, r in routes.items()}
+
+
+def _table_routes(ns: str) -> set[str]:
+    """The fallback table as ``ip route`` prints it, without the link's state (``linkdown``)."""
+    out = run([IP, "-n", ns, "-4", "route", "show", "table", str(A.VGW_FALLBACK_TABLE)], check=False).stdout
+    return {" ".join(w for w in line.split() if w not in ("linkdown", "dead")) for line in out.splitlines() if line.strip()}
+
+
+def follow_bgp(state: State, views: dict) -> None:
+    """Keep each router's fallback table equal to :func:`fallback_routes` (a lost BGP path goes
+    at the next round; until then its link is down, or the main table's path is used)."""
+    wanted = fallback_routes(_edge(state)["tunnels"], views)
+    for gw, grec in _edge(state)["gateways"].items():
+        want = {" ".join(r.split()) for r in wanted.get(gw, [])}
+        have = _table_routes(grec["ns"])
+        table = f"table {A.VGW_FALLBACK_TABLE}"
+        cmds = [f"route del {r} {table}" for r in sorted(have - want)] + [f"route replace {r} {table}" for r in sorted(want - have)]
+        if cmds:
+            run([IP, "-n", grec["ns"], "-force", "-batch", "-"], input="\n".join(cmds) + "\n", check=False)
+
+
+def telemetry(state: State, views: dict | None = None) -> tuple[list[dict], list[dict]]:
     """([telemetry bodies per tunnel], [bgp-routes bodies per connection])."""
     e = _edge(state)
-    neighbors, received, learned = {}, {}, {}
-    for gw, grec in e["gateways"].items():
-        try:
-            neighbors[gw], received[gw] = frr.bgp_view(grec["ns"])
-        except Exception:  # bgpd restarting: report what charon says, BGP as down
-            neighbors[gw], received[gw] = {}, {}
+    views = bgp_views(state) if views is None else views
+    neighbors = {gw: v[0] for gw, v in views.items()}
+    received = {gw: v[1] for gw, v in views.items()}
+    learned = {}
     tele = []
     for ip, rec in sorted(e["tunnels"].items()):
         st = strongswan.tunnel_status(Path(rec["dir"]))

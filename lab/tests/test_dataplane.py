@@ -98,6 +98,24 @@ def test_vgw_frr_config_bgp_and_static():
         "172.17.0.0/16 via 169.254.20.2 dev t3 onlink metric 1", "172.17.0.0/16 via 169.254.21.2 dev t4 onlink metric 2"]
 
 
+
+def test_fallback_routes_are_each_bgp_tunnels_received_prefixes():
+    """The VGW router's fallback table: what each BGP tunnel's peer sends, via that tunnel, tunnel 1
+    first; static connections have their kernel routes already, a gateway without BGP view nothing."""
+    tunnels = {"198.51.100.11": {"n": 1, "gw": "vgw-1", "tunnel": 1, "cgw_inside_ip": "169.254.10.2", "static": False},
+               "198.51.100.12": {"n": 2, "gw": "vgw-1", "tunnel": 2, "cgw_inside_ip": "169.254.11.2", "static": False},
+               "198.51.100.21": {"n": 3, "gw": "vgw-1", "tunnel": 1, "cgw_inside_ip": "169.254.20.2", "static": True},
+               "198.51.100.31": {"n": 5, "gw": "tgw-2", "tunnel": 1, "cgw_inside_ip": "169.254.30.2", "static": False}}
+    views = {"vgw-1": ({}, {"169.254.10.2": ["172.16.0.0/16", "172.16.1.0/24"], "169.254.11.2": ["172.16.0.0/16"],
+                            "169.254.20.2": ["172.17.0.0/16"]})}
+    assert edge.fallback_routes(tunnels, views) == {"vgw-1": [
+        "172.16.0.0/16 via 169.254.10.2 dev t1 metric 1001 onlink",
+        "172.16.0.0/16 via 169.254.11.2 dev t2 metric 2002 onlink",
+        "172.16.1.0/24 via 169.254.10.2 dev t1 metric 1001 onlink"]}
+    # a peer whose session is down sends nothing: its tunnel has no fallback route
+    views["vgw-1"][1].pop("169.254.11.2")
+    assert [r for r in edge.fallback_routes(tunnels, views)["vgw-1"] if "dev t2" in r] == []
+
 def test_device_frr_prefers_tunnel1():
     site = {"lan": "172.16.0.0/16", "cgw_ip": "203.0.113.10"}
     text = device.device_frr_config(site, conn(), "svl-d1")

@@ -92,6 +92,11 @@ def edge_box(env, outside_ip):
     return env["st"]().data["edge"]["tunnels"][outside_ip]
 
 
+def fallback(ns):
+    """The VGW router's fallback table (edge.follow_bgp), a route a line."""
+    return run(["ip", "-n", ns, "-4", "route", "show", "table", str(A.VGW_FALLBACK_TABLE)]).stdout.splitlines()
+
+
 def test_bgp_site_end_to_end(env):
     api, dev = env["api"], site(env, "bgp")
     # Established comes a moment before the first UPDATE: wait for the route count
@@ -152,6 +157,10 @@ def test_failover_follows_bgp_to_tunnel2_and_back(env):
     box1 = Path(dev["boxes"]["1"]["dir"])
     pinger = subprocess.Popen(["ip", "netns", "exec", dev["lan_host"], "ping", "-i", "0.05", "-W", "1",
                                "10.0.0.10"], stdout=subprocess.PIPE, text=True)
+    vgw_rec = env["st"]().data["edge"]["gateways"]["vgw-lab1"]
+    t1, t2 = (A.vgw_tunnel_dev(edge_box(env, ip)["n"]) for ip in ("198.51.100.11", "198.51.100.12"))
+    wait(lambda: {r.split(" dev ")[1].split()[0] for r in fallback(vgw_rec["ns"]) if r.startswith("172.16.0.0/16 ")} == {t1, t2},
+         bounds.ROUTES_FOLLOW, "the site's prefix in the VGW's fallback table via both tunnels")
     try:
         time.sleep(0.5)
         assert strongswan.terminate(box1, "tunnel1")
