@@ -18,7 +18,6 @@ import pytest
 DATAPLANE_FILES = frozenset({
     "lab/tests/test_dataplane.py",
     "lab/tests/test_dataplane_e2e.py",
-    "tests/integration/test_it_dataplane_labapi.py",
     "tests/integration/test_it_site.py",
     "tests/integration/test_it_strongswan.py",
     "tests/integration/test_it_eda.py",

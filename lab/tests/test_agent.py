@@ -11,7 +11,12 @@ def test_a_failed_post_leaves_the_other_tunnels_reported_and_is_sent_again(monke
              "accepted_route_count": 1} for i in (1, 2, 3)]
     routes = [{"vpn_connection_id": "vpn-1", "prefixes": ["172.16.0.0/16"]}]
     monkeypatch.setattr(agent.lab, "reconcile_once", lambda state_dir, api: {})
-    monkeypatch.setattr(agent.edge, "telemetry", lambda state: (tele, routes))
+    views = {"vgw-1": ({}, {})}
+    followed = []
+    monkeypatch.setattr(agent.edge, "bgp_views", lambda state: views)
+    # each round keeps the routers' fallback tables with the BGP view it reports from
+    monkeypatch.setattr(agent.edge, "follow_bgp", lambda state, v: followed.append(v))
+    monkeypatch.setattr(agent.edge, "telemetry", lambda state, v: (tele, routes) if v is views else ([], []))
     monkeypatch.setattr(agent, "read", lambda state_dir: None)
     monkeypatch.setattr(agent.time, "sleep", lambda s: None)
     posted, busy = [], {"198.51.100.1"}
@@ -27,3 +32,4 @@ def test_a_failed_post_leaves_the_other_tunnels_reported_and_is_sent_again(monke
     agent.run("http://127.0.0.1:9", "/nonexistent", rounds=2)
     # round 1: the others despite the first's timeout; round 2: only the one not taken
     assert posted == ["198.51.100.2", "198.51.100.3", "vpn-1", "198.51.100.1"]
+    assert followed == [views, views]

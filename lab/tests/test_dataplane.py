@@ -98,7 +98,6 @@ def test_vgw_frr_config_bgp_and_static():
         "172.17.0.0/16 via 169.254.20.2 dev t3 onlink metric 1", "172.17.0.0/16 via 169.254.21.2 dev t4 onlink metric 2"]
 
 
-
 def test_fallback_routes_are_each_bgp_tunnels_received_prefixes():
     """The VGW router's fallback table: what each BGP tunnel's peer sends, via that tunnel, tunnel 1
     first; static connections have their kernel routes already, a gateway without BGP view nothing."""
@@ -115,6 +114,7 @@ def test_fallback_routes_are_each_bgp_tunnels_received_prefixes():
     # a peer whose session is down sends nothing: its tunnel has no fallback route
     views["vgw-1"][1].pop("169.254.11.2")
     assert [r for r in edge.fallback_routes(tunnels, views)["vgw-1"] if "dev t2" in r] == []
+
 
 def test_device_frr_prefers_tunnel1():
     site = {"lan": "172.16.0.0/16", "cgw_ip": "203.0.113.10"}

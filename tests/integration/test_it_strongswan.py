@@ -3,14 +3,16 @@ and both sites (``sitevpn-lab up`` / ``site add``), then playbooks/configure_dev
 each device through the ``sitevpn.aws.netns`` connection with the libipsec data plane.
 
 Checks: every tunnel UP in the lab API's VgwTelemetry, both BGP sessions Established on
-site-bgp with the VPC prefix learned, the LAN hosts reaching the VPC host, a second run with
-changed=0; the path following BGP (tunnel 1 primary, both ways); MTU 1399 and the TCP MSS clamp (1359) on
+site-bgp with the VPC prefix learned and the site's prefix propagated into the VPC route table, the
+LAN hosts reaching the VPC host, a second run with changed=0; the path following BGP (tunnel 1
+primary, both ways; the lab's AWS side's fallback table); MTU 1399 and the TCP MSS clamp (1359) on
 the tunnel interfaces; an in-place ModifyVpnTunnelOptions on tunnel 1 that the lab's AWS edge and then
 the device (reload) follow; the day-2 playbooks rotate_keys.yml, change_tunnel_options.yml and
 tunnel_maintenance.yml (roles/lockstep; their checks in lockstep_checks.py); drift.yml naming a change made
 on the device and one made on AWS behind the collection's back; playbooks/teardown.yml's device play (``--tags devices``: the role's
 absent path) removing what the role put on both devices - check mode first, then for real, then
-again with changed=0; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
+again with changed=0; a VPN connection deleted behind the collection's back leaving the lab's AWS
+edge; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
 strongSwan (kernel-libipsec), FRR and nftables installed.
 """
@@ -30,6 +32,7 @@ import pytest
 import lockstep_checks
 from sitevpn_playbook import BIN, ROOT, run_playbook
 
+from lab.dataplane import addressing as A
 from lab.dataplane import bounds
 from lab.dataplane import lab as dataplane
 
@@ -177,6 +180,13 @@ def test_configure_devices_brings_up_both_sites(lab_env, record_property):
 
     wait(vpc_route, bounds.BGP_ESTABLISHED, "the VPC prefix learned over BGP on site-bgp")
 
+    def propagated():
+        return [r for t in ec2.describe_route_tables()["RouteTables"] for r in t["Routes"]
+                if r.get("DestinationCidrBlock") == SITES["site-bgp"][1]]
+    # the site's prefix, learned by the lab's AWS side over BGP, in the VPC's route table (propagation)
+    routes = wait(propagated, bounds.BGP_ESTABLISHED, "site-bgp's prefix propagated into the VPC route table")
+    assert [r["Origin"] for r in routes] == ["EnableVgwRoutePropagation"], routes
+
     for name in SITES:
         lan_host = sites[name]["lan_host"]
         wait(lambda ns=lan_host: netns(ns, "ping", "-c", "1", "-W", "1", VPC_HOST).returncode == 0, bounds.ROUTES_FOLLOW,
@@ -242,6 +252,15 @@ def test_path_follows_bgp_tunnel1_primary(lab_env):
     assert len(paths) == 2, best
     chosen = [p for p in paths if p.get("bestpath", {}).get("overall")]
     assert [h["ip"] for p in chosen for h in p["nexthops"]] == [t1_ip], paths
+    # the lab's AWS side keeps both paths in its fallback table, tunnel 1 first: a tunnel whose link
+    # goes down is left at once, as AWS does, not after bgpd's ~75 ms
+    t2_ip = inside_ip(dev, "vti2")
+
+    def fallback():
+        out = netns(vgw, "ip", "-4", "route", "show", "table", str(A.VGW_FALLBACK_TABLE)).stdout
+        return [line.split(" via ")[1].split()[0] for line in out.splitlines() if line.startswith("172.16.0.0/16 ")]
+    wait(lambda: fallback() == [t1_ip, t2_ip], bounds.ROUTES_FOLLOW, "the site's prefix in the VGW's fallback table via both tunnels",
+         seen=fallback)
 
 
 def test_mtu_and_mss_clamp_on_tunnel_interfaces(lab_env):
@@ -603,6 +622,24 @@ def test_teardown_removes_the_device_configuration(lab_env, record_property):
     for k, v in {"teardown_devices_check": check_s, "teardown_devices": down_s, "teardown_devices_again": again_s}.items():
         record_property(f"{k}_s", round(v, 1))
     print(f"\nteardown --tags devices: check {check_s:.1f}s, run {down_s:.1f}s, again {again_s:.1f}s")
+
+
+def test_deleted_connection_is_torn_down_at_the_edge(lab_env):
+    """DeleteVpnConnection behind the collection's back: the lab's agent removes AWS's end of both
+    tunnels (their crypto boxes) and keeps the other connection's."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=lab_env["url"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    _dev, _vgw, vpn = bgp_device(lab_env)
+    tunnels = json.loads(Path(lab_env["state_dir"], "state.json").read_text())["edge"]["tunnels"]
+    gone = {t["ns"] for t in tunnels.values() if t["vpn"] == vpn}
+    kept = {t["ns"] for t in tunnels.values() if t["vpn"] != vpn}
+    assert len(gone) == 2 and len(kept) == 2, tunnels
+    ec2.delete_vpn_connection(VpnConnectionId=vpn)
+    wait(lambda: not gone & set(our_namespaces()), bounds.TUNNEL_NEGOTIATED, "AWS's end of the deleted VPN gone",
+         seen=lambda: sorted(gone & set(our_namespaces())))
+    assert kept <= set(our_namespaces())
 
 
 def test_lab_down_leaves_no_namespace(lab_env):
