@@ -17,7 +17,6 @@ import pytest
 # Files whose tests start the data plane (namespaces, charon, FRR), or a stand-in device namespace.
 DATAPLANE_FILES = frozenset({
     "lab/tests/test_dataplane.py",
-    "lab/tests/test_dataplane_e2e.py",
     "tests/integration/test_it_site.py",
     "tests/integration/test_it_strongswan.py",
     "tests/integration/test_it_eda.py",

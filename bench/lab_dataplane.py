@@ -3,7 +3,8 @@
 Each round starts a fresh lab API (lab.api.server.LabServer), creates one VPC + VGW and N BGP
 VPN connections (one per site) with boto3, then times:
   edge    lab ``up``: every AWS end (charon per tunnel, VGW router, VPC host) + the edge agent
-  sites   ``site add`` + device configuration (lab harness) for the N sites, CHILD_SAs installed
+  sites   ``site add`` + device configuration for the N sites (the collection's
+          playbooks/configure_devices.yml, one ansible-playbook run for all of them)
   all UP  until the lab API's VgwTelemetry shows every tunnel UP (CHILD_SA + BGP Established)
 and then, idle for a few seconds, CPU (% of one core) and RSS of every process the lab started,
 per site (the agent counted once). Prints a table; asserts nothing about time.
@@ -23,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lab.dataplane import addressing as A  # noqa: E402
-from lab.dataplane import connections, device, edge, lab, state  # noqa: E402
+from lab.dataplane import device, edge, lab, state  # noqa: E402
 
 
 def proc_cpu_rss(pid: int) -> tuple[float, int]:
@@ -61,23 +62,22 @@ def one_round(n: int, idle: float) -> dict:
         for i in range(n):
             ip = f"203.0.113.{10 + i}"
             cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp=ip, BgpAsn=65000 + i)
+            # the Name tag the collection finds a site's connection by
             vpn = ec2.create_vpn_connection(Type="ipsec.1", VpnGatewayId=vgw,
                                             CustomerGatewayId=cgw["CustomerGateway"]["CustomerGatewayId"],
-                                            Options={"StaticRoutesOnly": False})
+                                            Options={"StaticRoutesOnly": False},
+                                            TagSpecifications=[{"ResourceType": "vpn-connection",
+                                                                "Tags": [{"Key": "Name", "Value": f"sitevpn-site{i + 1}"}]}])
             vpns[f"site{i + 1}"] = (vpn["VpnConnection"]["VpnConnectionId"], ip, f"172.{16 + i}.0.0/16")
         time.sleep(0.6)  # pending -> available in the lab API
 
         t0 = time.monotonic()
         lab.up(sd, api.url, interval=0.5)
         t_edge = time.monotonic() - t0
-        conns = {c["id"]: c for c in connections.fetch(api.url)}
         with state.locked(sd) as st:
-            pending = []
             for name, (_vpn, ip, lan) in vpns.items():
                 device.add_site(st, name, ip, lan)
-            for name, (vpn, _ip, _lan) in vpns.items():
-                pending += device.configure_site(st, name, conns[vpn])
-        device.bring_up(pending, timeout=60)
+        device.configure(sd, api.url, vpns)
         t_sites = time.monotonic() - t0
 
         def all_up():

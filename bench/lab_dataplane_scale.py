@@ -5,10 +5,11 @@
 One lab API (lab.api.server.LabServer, in this process) and one lab (state dir in a temp dir,
 namespace prefix ``svls-``) grow step by step: for each step, the missing sites' BGP VPN
 connections are created with boto3 (one VPC + VGW for all), the AWS edge is reconciled, each new
-site gets its device namespace and configuration (the lab harness, lab.dataplane.device, as
-bench/lab_dataplane.py), and the step is done when the lab API's VgwTelemetry shows every tunnel
+site gets its device namespace and configuration (the collection's playbooks/configure_devices.yml
+through lab.dataplane.device.configure, as bench/lab_dataplane.py), and the step is done when the lab API's VgwTelemetry shows every tunnel
 UP (CHILD_SA + BGP Established). Then, idle for ``--idle`` seconds, the lab's daemons (charon,
-bgpd, zebra, staticd, mgmtd, the edge agent) are sampled from /proc: CPU seconds (utime+stime,
+bgpd, zebra, staticd, mgmtd, the edge agent, and the devices' daemons the role started in the lab's
+namespaces) are sampled from /proc: CPU seconds (utime+stime,
 and the agent's reaped children: its swanctl/vtysh calls), RSS and PSS (smaps_rollup).
 
 Stops at the first of: a step not UP within ``--up-timeout`` (+2 s per new site), MemAvailable
@@ -34,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lab.dataplane import addressing as A  # noqa: E402
-from lab.dataplane import connections, device, lab, state  # noqa: E402
+from lab.dataplane import device, lab, state  # noqa: E402
+from lab.dataplane.netns import ns_pids  # noqa: E402
 
 PREFIX = "svls-"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -73,6 +75,17 @@ def sample(sd: str) -> dict[str, dict]:
         got = proc_sample(pid) if pid else None
         if got:
             out[key] = got
+    # the devices' daemons: the strongswan role starts them in the lab's namespaces, the lab does not record them
+    recorded = {st.pid_of(key) for key in st.pids}
+    for ns in st.namespaces:
+        for pid in ns_pids(ns):
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text(encoding="ascii").strip()
+            except OSError:
+                continue
+            got = None if pid in recorded else proc_sample(pid)
+            if got:
+                out[f"{comm}:{ns}:{pid}"] = got
     return out
 
 
@@ -114,9 +127,12 @@ class Lab:
         for i in range(len(self.sites), total):
             ip = f"203.0.113.{10 + i}"
             cgw = self.ec2.create_customer_gateway(Type="ipsec.1", PublicIp=ip, BgpAsn=65000 + i)
+            # the Name tag the collection finds a site's connection by
             vpn = self.ec2.create_vpn_connection(Type="ipsec.1", VpnGatewayId=self.vgw,
                                                  CustomerGatewayId=cgw["CustomerGateway"]["CustomerGatewayId"],
-                                                 Options={"StaticRoutesOnly": False})
+                                                 Options={"StaticRoutesOnly": False},
+                                                 TagSpecifications=[{"ResourceType": "vpn-connection",
+                                                                     "Tags": [{"Key": "Name", "Value": f"sitevpn-site{i + 1}"}]}])
             new[f"site{i + 1}"] = (vpn["VpnConnection"]["VpnConnectionId"], ip, f"172.16.{i}.0/24")
         deadline = time.monotonic() + timeout
         time.sleep(0.6)  # pending -> available in the lab API
@@ -125,15 +141,12 @@ class Lab:
             self.started = True
         else:
             lab.reconcile_once(self.sd, self.api.url)
-        conns = {c["id"]: c for c in connections.fetch(self.api.url)}
-        pending = []
         for name, (vpn, ip, lan) in new.items():
             # one site per lock: the edge agent keeps following the lab API meanwhile
             with state.locked(self.sd) as st:
                 device.add_site(st, name, ip, lan)
-                pending += device.configure_site(st, name, conns[vpn])
             self.sites[name] = vpn
-        device.bring_up(pending, timeout=max(1.0, deadline - time.monotonic()))
+        device.configure(self.sd, self.api.url, new, timeout=max(1.0, deadline - time.monotonic()))
         while True:
             tele = [t for c in self.ec2.describe_vpn_connections()["VpnConnections"] if c["State"] == "available"
                     for t in c["VgwTelemetry"]]
@@ -252,7 +265,8 @@ def main() -> int:
     p.add_argument("--steps", type=int, nargs="+", default=[1, 2, 5, 10, 20, 30, 40, 50, 60, 80, 100])
     p.add_argument("--budget", type=float, default=600, help="seconds for the whole run (default 600)")
     p.add_argument("--idle", type=float, default=5.0, help="seconds of idle sampling per step")
-    p.add_argument("--up-timeout", type=float, default=90.0, help="seconds for a step to be UP (+2 s per new site)")
+    p.add_argument("--up-timeout", type=float, default=180.0,
+                   help="seconds for a step to be UP, its configure_devices.yml run included (+2 s per new site)")
     p.add_argument("--max-idle-cpu", type=float, default=150.0, help="stop when the idle daemons use more (% of one core)")
     p.add_argument("--interval", type=float, default=1.0, help="the edge agent's poll interval (s)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

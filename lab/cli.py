@@ -11,9 +11,10 @@
   sitevpn-lab status [--state-dir DIR]               JSON: namespaces, processes, tunnels
   sitevpn-lab site add NAME --cgw-ip IP [--lan CIDR] device namespace, crypto boxes, LAN host
   sitevpn-lab site remove NAME
-  sitevpn-lab site configure NAME --vpn-connection-id ID [--api URL]
-        (lab test harness: configures the device straight from the lab API; roles/strongswan
-        is the real way)
+  sitevpn-lab site configure NAME [NAME ...] [--api URL] [--name-prefix P]
+                                                     the devices configured by the collection's
+                                                     playbooks/configure_devices.yml (its connection:
+                                                     the one tagged Name=<P>-<NAME>)
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from lab import eda
-from lab.dataplane import addressing, connections, device, lab
+from lab.dataplane import addressing, device, lab
 from lab.dataplane.netns import LabError
 from lab.api.cli import parse_settings
 from lab.api.state import API_NAME, StateDir
@@ -77,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     sr = site.add_parser("remove")
     sr.add_argument("name")
     sc = site.add_parser("configure")
-    sc.add_argument("name")
-    sc.add_argument("--vpn-connection-id", required=True)
+    sc.add_argument("names", nargs="+")
     sc.add_argument("--api", default=DEFAULT_API)
+    sc.add_argument("--name-prefix", default="sitevpn")
     for sp in (sa, sr, sc):
         sp.add_argument("--state-dir", default=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -114,11 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 device.remove_site(state, args.name)
             out = {"removed": args.name}
         else:
-            conns = {c["id"]: c for c in connections.fetch(args.api)}
-            if args.vpn_connection_id not in conns:
-                raise LabError(f"the lab API has no connection {args.vpn_connection_id}")
-            device.configure_and_wait(args.state_dir, args.name, conns[args.vpn_connection_id])
-            out = {"configured": args.name}
+            device.configure(args.state_dir, args.api, args.names, name_prefix=args.name_prefix)
+            out = {"configured": args.names}
     except (LabError, ValueError, OSError, RuntimeError) as exc:
         print(f"sitevpn-lab: {exc}", file=sys.stderr)
         return 1

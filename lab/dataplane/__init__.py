@@ -23,7 +23,7 @@ Design choices and why:
   customer side re-negotiates at once); a DPD timeout change restarts it (IKEv2's DPD timeout is
   the retransmission schedule, a per-daemon setting: one more reason for a daemon per tunnel).
 - The device side (:mod:`device`): ``add_site`` builds the namespaces; its configuration is
-  the Ansible role's job. ``device.configure_site`` is the lab's own test harness only.
+  the collection's (``device.configure`` runs playbooks/configure_devices.yml, the strongswan role).
 - Every charon has its own strongswan.conf (``load_modular``, only plugins present on the
   host), VICI socket and a private /run (so the state dir must not be under /run); FRR runs per
   namespace with ``-N`` (mgmtd too on FRR 10, detected). Versions are detected, not assumed

@@ -1,12 +1,9 @@
 """On-prem sites in the lab: the device namespace, its crypto boxes, its LAN host.
 
 :func:`add_site` builds the namespaces only (what ``sitevpn-lab site add`` does); the device's
-IPsec and BGP configuration belongs to the Ansible role ``roles/strongswan``.
-
-:func:`configure_site` below is the LAB'S TEST HARNESS, not the product: it renders a device
-configuration straight from the lab API's view of a connection so the data plane can be tested
-end to end before (and independently of) the role. The role, rendering from the tunnel plan,
-replaces it; both use the same primitives (crypto boxes, :mod:`strongswan`, :mod:`frr`).
+IPsec and BGP configuration is the collection's own: :func:`configure` runs its
+``playbooks/configure_devices.yml`` (the ``strongswan`` role) on the sites, as a user would. The lab
+has no renderer of its own.
 
 The device owns the customer gateway's public IP; its two boxes sit behind NAT (nftables DNATs
 UDP 500/4500 from each AWS endpoint to that tunnel's box, SNATs the rest to the CGW IP), which
@@ -14,16 +11,22 @@ is what AWS sees of a CGW behind NAT (NAT-T, UDP-encapsulated ESP).
 """
 from __future__ import annotations
 
-import ipaddress
+import json
+import os
 import shutil
-import time
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from . import addressing as A
 from . import boxes, frr, strongswan
-from .connections import values
-from .netns import IP, LabError, create_ns, delete_ns, ip_batch, nft_apply, run, sysctl, veth
-from .state import State, locked
+from .netns import LabError, create_ns, delete_ns, ip_batch, nft_apply, sysctl, veth
+from .state import State, read
+
+ROOT = Path(__file__).resolve().parents[2]
+# The lab VPC's CIDR, as inventories/lab gives it (the collection has no default).
+LAB_VPC_CIDR = "10.0.0.0/16"
 
 
 def _site(state: State, name: str) -> dict:
@@ -85,185 +88,44 @@ def remove_site(state: State, name: str) -> None:
     state.release_index("site", name)
 
 
-# ---------------------------------------------------------------- lab test harness only ---
-def _device_swanctl(site: dict, conn: dict, t: dict, i: int, box: dict) -> str:
-    o = t["options"]
-    ike = set(values(o["ike_versions"]))
-    p1, p2 = int(o["phase1_lifetime_seconds"]), int(o["phase2_lifetime_seconds"])
-    margin = int(o["rekey_margin_time_seconds"])
-    return strongswan.render_swanctl_conf({
-        "name": f"tunnel{i}",
-        "local_addrs": box["box_addr"], "remote_addrs": t["outside_ip"],
-        "local_id": site["cgw_ip"], "remote_id": t["outside_ip"], "psk": t["psk"],
-        "version": 2 if "ikev2" in ike else 1,
-        "ike_proposals": strongswan.option_proposals(o, 1),
-        "esp_proposals": strongswan.option_proposals(o, 2),
-        # the customer side rekeys first (AWS's guidance), so AWS's margin is not hit
-        "ike_rekey_time": max(p1 - 2 * margin, 60), "ike_over_time": margin,
-        "rekey_time": max(p2 - 2 * margin, 60), "life_time": p2, "rand_time": margin // 2,
-        "replay_window": int(o["replay_window_size"]),
-        # close_action start: when AWS closes the SA (a modified tunnel), negotiate again at once
-        "dpd_delay": 10, "dpd_action": "restart", "start_action": "start", "close_action": "start",
-        "keyingtries": 0,
-        "updown": f"{box['dir']}/updown.sh",
-    })
+# ------------------------------------------------------- the device's configuration ---
+
+def inventory(state: State, api_url: str, names, *, name_prefix: str = "sitevpn") -> dict:
+    """An inventory of the named lab sites for the collection's playbooks: each device reached in its
+    namespace (connection ``sitevpn.aws.netns``), its connection found by the Name tag
+    ``<name_prefix>-<site>`` in the lab API at ``api_url``."""
+    hosts = {}
+    for name in names:
+        rec = _site(state, name)
+        hosts[name] = {"ansible_connection": "sitevpn.aws.netns", "sitevpn_netns": rec["ns"],
+                       "ansible_python_interpreter": sys.executable, "vpn_device_type": "strongswan",
+                       "strongswan_dataplane": "libipsec", "sitevpn_cgw_ip": rec["cgw_ip"],
+                       "sitevpn_prefixes": [rec["lan"]],
+                       # tunnel 1 primary both ways, as the lab's path and failover checks expect
+                       "sitevpn_local_preference_primary": 200}
+    return {"all": {"vars": {"sitevpn_lab": True, "sitevpn_aws_endpoint_url": api_url, "sitevpn_aws_region": "us-east-1",
+                             "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
+                             "sitevpn_name_prefix": name_prefix, "sitevpn_vpc_cidr": LAB_VPC_CIDR,
+                             "sitevpn_lab_state_dir": str(state.root)},
+                    "children": {"sites": {"hosts": hosts}}}}
 
 
-def _preference(t: dict, i: int, backup: str) -> dict:
-    """The plan's per-tunnel preference, or the lab default: tunnel 1 primary."""
-    if t.get("preference"):
-        return t["preference"]
-    primary = i == 1
-    return {"primary": primary, "local_preference": 200 if primary else 100,
-            "as_path_prepend": 0 if primary or backup != "prepend" else 2,
-            "med": None if backup != "med" else (100 if primary else 200)}
-
-
-def device_frr_config(site: dict, conn: dict, name: str, *, backup: str = "prepend") -> str:
-    """BGP to both AWS inside addresses, tunnel 1 preferred both ways: local-preference on what
-    each tunnel sends us, AS_PATH prepend (or MED) on what we send over the backup tunnel."""
-    asn = conn["cgw_asn"]
-    prefs = [_preference(t, i, backup) for i, t in enumerate(conn["tunnels"], 1)]
-    lines = ["frr defaults traditional", f"hostname {name}", "!"]
-    if conn["static"]:
-        order = sorted(range(len(prefs)), key=lambda k: (not prefs[k].get("primary"), k))
-        for rank, k in enumerate(order):
-            # distance 1 is written as FRR shows it (no number)
-            dist = f" {rank + 1}" if rank else ""
-            lines += [f"ip route {cidr} {conn['tunnels'][k]['vgw_inside_ip']}{dist}" for cidr in conn["vpc_cidrs"]]
-        return "\n".join(lines + ["!", "end", ""])
-    for i, p in enumerate(prefs, 1):
-        lines += [f"route-map TUNNEL{i}-IN permit 10", f" set local-preference {p['local_preference']}", "exit", "!",
-                  f"route-map TUNNEL{i}-OUT permit 10"]
-        if p.get("as_path_prepend"):
-            lines.append(" set as-path prepend " + " ".join([str(asn)] * int(p["as_path_prepend"])))
-        if p.get("med") is not None:
-            lines.append(f" set metric {p['med']}")
-        lines += ["exit", "!"]
-    lines += [f"router bgp {asn}", f" bgp router-id {A.router_and_host(site['lan'])[0]}",
-              " no bgp ebgp-requires-policy", " bgp log-neighbor-changes"]
-    for t in conn["tunnels"]:
-        lines += [f" neighbor {t['vgw_inside_ip']} remote-as {conn['amazon_asn']}",
-                  f" neighbor {t['vgw_inside_ip']} timers 10 30",
-                  f" neighbor {t['vgw_inside_ip']} timers connect 2"]
-    lines += [" address-family ipv4 unicast"]
-    lines += [f"  network {p}" for p in conn.get("site_prefixes") or [site["lan"]]]
-    for i, t in enumerate(conn["tunnels"], 1):
-        lines += [f"  neighbor {t['vgw_inside_ip']} route-map TUNNEL{i}-IN in",
-                  f"  neighbor {t['vgw_inside_ip']} route-map TUNNEL{i}-OUT out"]
-    lines += [" exit-address-family", "exit", "!", "end", ""]
-    return "\n".join(lines)
-
-
-def conn_from_plan(plan: dict) -> dict:
-    """LAB HARNESS: the collection's tunnel plan (``build_tunnel_plan``) in the shape
-    :func:`configure_site` takes, so the harness renders from the plan like the role will."""
-    tunnels = []
-    for t in plan["tunnels"]:
-        p1, p2 = t["phase1"], t["phase2"]
-        tunnels.append({
-            "outside_ip": t["peer_outside_ip"], "inside_cidr": t["inside_cidr"],
-            "vgw_inside_ip": t["peer_inside_ip"], "cgw_inside_ip": t["local_inside_ip"],
-            "psk": t["pre_shared_key"], "replacements": 0, "preference": t.get("preference"),
-            "options": {
-                "phase1_encryption_algorithms": p1["encryption_algorithms"],
-                "phase1_integrity_algorithms": p1["integrity_algorithms"],
-                "phase1_dh_group_numbers": p1["dh_group_numbers"],
-                "phase1_lifetime_seconds": p1["lifetime_seconds"],
-                "phase1_additional_key_exchanges": p1.get("additional_key_exchanges"),
-                "phase2_encryption_algorithms": p2["encryption_algorithms"],
-                "phase2_integrity_algorithms": p2["integrity_algorithms"],
-                "phase2_dh_group_numbers": p2["dh_group_numbers"],
-                "phase2_lifetime_seconds": p2["lifetime_seconds"],
-                "phase2_additional_key_exchanges": p2.get("additional_key_exchanges"),
-                "ike_versions": [t["ike_version"]],
-                "rekey_margin_time_seconds": t["rekey"]["margin_time_seconds"],
-                "rekey_fuzz_percentage": t["rekey"]["fuzz_percentage"],
-                "replay_window_size": t["replay_window_size"],
-                "dpd_timeout_seconds": t["dpd"]["timeout_seconds"],
-                "dpd_timeout_action": t["dpd"]["action"],
-                "startup_action": t["startup_action"],
-            }})
-    return {"id": plan["vpn_connection_id"], "state": "available",
-            "gateway": plan.get("vpn_gateway_id") or plan.get("transit_gateway_id"),
-            "amazon_asn": plan.get("peer_asn") or 64512, "cgw_asn": plan.get("local_asn") or 65000,
-            "cgw_ip": plan["tunnels"][0]["local_outside_ip"], "static": plan["routing"] == "static",
-            "routes": plan.get("connection_routes") or [],
-            "vpc_cidrs": plan.get("vpc_prefixes") or [A.DEFAULT_VPC_CIDR],
-            "site_prefixes": plan.get("site_prefixes") or [], "tunnels": tunnels}
-
-
-def _set_inside_address(ns: str, dev: str, addr: str) -> None:
-    out = run([IP, "-n", ns, "-4", "-o", "addr", "show", "dev", dev]).stdout
-    if f" {addr} " not in out:
-        ip_batch(ns, [f"addr flush dev {dev}", f"addr add {addr} dev {dev}"])
-    ip_batch(ns, [f"link set {dev} up"])
-
-
-def configure_site(state: State, name: str, conn: dict) -> list[tuple[Path, str]]:
-    """LAB HARNESS: configure SITE's device for CONN (normalized lab API view).
-
-    Returns the (box dir, child) pairs to bring up with :func:`bring_up`, which the caller
-    runs without holding the state lock (the edge agent needs it to follow the lab API)."""
-    site = _site(state, name)
-    if len(conn["tunnels"]) != 2:
-        raise LabError("a VPN connection has two tunnels")
-    dev = site["ns"]
-    nat_pre, started, reload, pending = [], [], [], []
-    for i, t in enumerate(conn["tunnels"], 1):
-        box = site["boxes"][str(i)]
-        box_dir = Path(box["dir"])
-        box_dir.mkdir(parents=True, exist_ok=True)
-        updown = box_dir / "updown.sh"
-        updown.write_text(strongswan.render_updown(t["cgw_inside_ip"], "in0", A.BOX_INNER_TABLE))
-        updown.chmod(0o755)
-        _set_inside_address(dev, f"vti{i}", f"{t['cgw_inside_ip']}/30")
-        ip_batch(box["ns"], [f"route replace {t['outside_ip']}/32 via {box['dev_addr']} dev out0"])
-        nat_pre.append(f"        ip saddr {t['outside_ip']} udp dport {{ 500, 4500 }} dnat to {box['box_addr']}")
-        key = f"charon:{box['ns']}"
-        conf = _device_swanctl(site, conn, t, i, box)
-        old = box_dir / "swanctl.conf"
-        pending.append((box_dir, f"tunnel{i}"))
-        if state.pid_of(key):
-            if not (old.exists() and old.read_text() == conf):
-                reload.append((box_dir, f"tunnel{i}", conf))
-        else:
-            strongswan.start_charon(state, key, box["ns"], box_dir, strongswan.render_strongswan_conf(box_dir))
-            started.append((box_dir, f"tunnel{i}", conf))
-    boxes_net = ipaddress.IPv4Network(f"{A.box_link(site['index'], 1)[0]}/29", strict=False)
-    nft_apply(dev, "svl_nat", "table ip svl_nat {\n"
-              "    chain pre {\n        type nat hook prerouting priority -100; policy accept;\n"
-              + "\n".join(nat_pre) + "\n    }\n"
-              "    chain post {\n        type nat hook postrouting priority 100; policy accept;\n"
-              f"        ip saddr {boxes_net} oifname \"pub0\" snat to {site['cgw_ip']}\n"
-              "    }\n}\n")
-    for box_dir, _child, conf in started + reload:
-        strongswan.load_swanctl(box_dir, conf)
-    for box_dir, child, _conf in reload:
-        strongswan.terminate(box_dir, child, timeout=2)
-    conf_dir = state.root / "sites" / name / "frr"
-    config = device_frr_config(site, conn, dev)
-    if state.pid_of(f"frr:{dev}:bgpd"):
-        frr.apply(dev, conf_dir, config)
-    else:
-        frr.start(state, dev, dev, conf_dir, config)
-    site["vpn_connection_id"] = conn["id"]
-    return pending
-
-
-def bring_up(pending: list[tuple[Path, str]], timeout: float = 30) -> None:
-    """Initiate until every CHILD_SA is installed: the AWS side may not have loaded its
-    configuration yet, and an initiation refused with NO_PROPOSAL_CHOSEN is not retried."""
-    deadline = time.monotonic() + timeout
-    for box_dir, child in pending:
-        while strongswan.tunnel_status(box_dir)["child"] != "INSTALLED":
-            if time.monotonic() > deadline:
-                raise LabError(f"{child} did not come up; see {box_dir}/charon.log")
-            if not strongswan.initiate(box_dir, child, timeout=3):
-                time.sleep(0.5)
-
-
-def configure_and_wait(state_dir: str, name: str, conn: dict, timeout: float = 30) -> None:
-    with locked(state_dir) as state:
-        pending = configure_site(state, name, conn)
-    bring_up(pending, timeout)
+def configure(state_dir: str, api_url: str, names, *, name_prefix: str = "sitevpn", timeout: float = 600) -> None:
+    """Configure the named sites' devices with the collection's ``playbooks/configure_devices.yml``
+    (ansible-playbook from this Python's environment, every site at once); LabError on failure.
+    Takes no lock: the playbook runs while the edge agent goes on."""
+    names = list(names)
+    state = read(state_dir)
+    with tempfile.TemporaryDirectory(prefix="svl-configure-") as tmp:
+        inv = Path(tmp) / "inventory.json"
+        inv.write_text(json.dumps(inventory(state, api_url, names, name_prefix=name_prefix)))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCAL_TEMP=str(Path(tmp) / "tmp"))
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), "--forks", str(max(5, len(names))),
+               str(ROOT / "playbooks" / "configure_devices.yml")]
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise LabError(f"configure_devices.yml did not end within {timeout:.0f} s for {', '.join(names)}") from None
+    if proc.returncode != 0:
+        raise LabError(f"configure_devices.yml failed (rc {proc.returncode}) for {', '.join(names)}: {proc.stdout[-2000:]}")

@@ -182,14 +182,3 @@ def bgp_view(name: str) -> tuple[dict, dict]:
             if path.get("valid") and path.get("peerId") in neighbors:
                 received.setdefault(path["peerId"], set()).add(prefix)
     return neighbors, {peer: sorted(prefixes) for peer, prefixes in received.items()}
-
-
-def best_path_via(name: str, prefix: str) -> str | None:
-    """The next hop of PREFIX's best path, or None."""
-    data = vtysh_json(name, f"show bgp ipv4 unicast {prefix}")
-    for path in data.get("paths", []) if isinstance(data, dict) else []:
-        best = path.get("bestpath", {}).get("overall") or path.get("best")
-        if best:
-            hops = path.get("nexthops") or [{}]
-            return hops[0].get("ip")
-    return None

@@ -1,8 +1,7 @@
 """strongSwan (charon + kernel-libipsec) per network namespace: one daemon per tunnel.
 
-Used by both sides of the lab: the AWS edge (lab/dataplane/edge.py) and the lab's device
-harness (lab/dataplane/device.py). The Ansible role ``roles/strongswan`` (libipsec data plane)
-can call :func:`start_charon` / :func:`load_swanctl` or mirror them.
+The lab's AWS edge (lab/dataplane/edge.py) runs its tunnel ends with it. The devices are the
+collection's: the Ansible role ``roles/strongswan`` configures them (lab/dataplane/device.py runs it).
 
 Why one daemon per tunnel: kernel-libipsec has one TUN per daemon and picks the SA by traffic
 selector, so two 0.0.0.0/0 tunnels in one daemon are policy-based. A daemon per tunnel, each in
@@ -420,8 +419,3 @@ def tunnel_status(box_dir: Path) -> dict:
             elif res["child"] is None:
                 res["child"] = child.get("state")
     return res
-
-
-def wait_established(box_dir: Path, timeout: float) -> None:
-    wait_for(lambda: tunnel_status(box_dir)["child"] == "INSTALLED", timeout,
-             f"CHILD_SA in {box_dir.name}", interval=0.1)

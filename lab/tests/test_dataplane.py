@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from lab.dataplane import addressing as A
 from lab.dataplane import connections, device, edge, frr, state, strongswan
-from lab.tests.dataplane_fakeapi import connection
+from lab.dataplane.netns import LabError
+from lab.tests.connection_records import connection
 
 
 def conn(**kw):
@@ -116,15 +120,6 @@ def test_fallback_routes_are_each_bgp_tunnels_received_prefixes():
     assert [r for r in edge.fallback_routes(tunnels, views)["vgw-1"] if "dev t2" in r] == []
 
 
-def test_device_frr_prefers_tunnel1():
-    site = {"lan": "172.16.0.0/16", "cgw_ip": "203.0.113.10"}
-    text = device.device_frr_config(site, conn(), "svl-d1")
-    assert "neighbor 169.254.10.1 route-map TUNNEL1-IN in" in text
-    assert "neighbor 169.254.11.1 route-map TUNNEL2-OUT out" in text
-    assert "set as-path prepend 65000 65000" in text and "set local-preference 200" in text
-    assert "set metric 200" in device.device_frr_config(site, conn(), "svl-d1", backup="med")
-
-
 def test_updown_removes_table_220_and_follows_child_sa():
     text = strongswan.render_updown("169.254.10.1")
     assert "ip rule del priority 220" in text
@@ -184,3 +179,22 @@ def test_bgp_view_reads_neighbors_and_received_routes_from_one_vtysh(monkeypatch
     assert received == {"169.254.17.202": ["172.16.0.0/16", "172.20.0.0/16"]}
     monkeypatch.setattr(frr, "vtysh", lambda name, *commands, timeout=10: "% bgpd is not running\n")
     assert frr.bgp_view("g1") == ({}, {})
+
+
+def test_device_inventory_is_the_collections_inventory_of_the_lab_sites(tmp_path):
+    """sitevpn-lab site configure runs the collection's configure_devices.yml over this inventory:
+    each site a host of group sites, reached in its device namespace, its prefix and CGW the lab's."""
+    st = state.State(tmp_path, {"sites": {"b1": {"ns": "svl-d1", "cgw_ip": "203.0.113.10", "lan": "172.16.0.0/16"}}})
+    inv = device.inventory(st, "http://127.0.0.1:4599", ["b1"], name_prefix="lab")
+    (tmp_path / "inventory.json").write_text(json.dumps(inv))
+    out = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(tmp_path / "inventory.json"), "--list"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    listed = json.loads(out)
+    assert listed["sites"]["hosts"] == ["b1"]
+    host = listed["_meta"]["hostvars"]["b1"]
+    assert (host["ansible_connection"], host["sitevpn_netns"], host["sitevpn_cgw_ip"], host["sitevpn_prefixes"]) == (
+        "sitevpn.aws.netns", "svl-d1", "203.0.113.10", ["172.16.0.0/16"])
+    assert (host["sitevpn_name_prefix"], host["sitevpn_aws_endpoint_url"], host["sitevpn_lab_state_dir"]) == (
+        "lab", "http://127.0.0.1:4599", str(tmp_path))
+    with pytest.raises(LabError, match="no lab site 'b2'"):
+        device.inventory(st, "http://127.0.0.1:4599", ["b2"])

@@ -12,7 +12,8 @@ tunnel_maintenance.yml (roles/lockstep; their checks in lockstep_checks.py); dri
 on the device and one made on AWS behind the collection's back; playbooks/teardown.yml's device play (``--tags devices``: the role's
 absent path) removing what the role put on both devices - check mode first, then for real, then
 again with changed=0; a VPN connection deleted behind the collection's back leaving the lab's AWS
-edge; and ``sitevpn-lab down`` leaving no namespace of this test's prefix.
+edge; the lab's AWS side sending on tunnel 1 only and following an added static route; and
+``sitevpn-lab down`` leaving no namespace and no process of this test's prefix, even with its agent killed.
 Own state dir and namespace prefix, so it runs beside a lab that is up. Skips unless root with
 strongSwan (kernel-libipsec), FRR and nftables installed.
 """
@@ -23,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +37,8 @@ from sitevpn_playbook import BIN, ROOT, run_playbook
 from lab.dataplane import addressing as A
 from lab.dataplane import bounds
 from lab.dataplane import lab as dataplane
+from lab.dataplane import state as lab_state
+from lab.dataplane import strongswan
 
 WHY = dataplane.missing_tools()
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"the lab data plane cannot run here: {WHY}")
@@ -261,6 +265,42 @@ def test_path_follows_bgp_tunnel1_primary(lab_env):
         return [line.split(" via ")[1].split()[0] for line in out.splitlines() if line.startswith("172.16.0.0/16 ")]
     wait(lambda: fallback() == [t1_ip, t2_ip], bounds.ROUTES_FOLLOW, "the site's prefix in the VGW's fallback table via both tunnels",
          seen=fallback)
+    # real packets: ESP bytes grow on tunnel 1's AWS end only
+    boxes = {t["tunnel"]: Path(t["dir"]) for t in edge_tunnels(lab_env).values() if t["vpn"] == _vpn}
+    before = {n: strongswan.tunnel_status(box)["bytes_in"] for n, box in boxes.items()}
+    lan_host = lab_cli("status")["sites"]["site-bgp"]["lan_host"]
+    assert netns(lan_host, "ping", "-c", "20", "-i", "0.05", "-W", "1", "-s", "1000", VPC_HOST).returncode == 0
+    grew = {n: strongswan.tunnel_status(box)["bytes_in"] - before[n] for n, box in boxes.items()}
+    assert grew[1] >= 20 * 1000 > grew[2], grew
+
+
+def edge_tunnels(env):
+    """The lab's AWS end of every tunnel (its state file): outside IP -> connection, tunnel, box."""
+    return json.loads(Path(env["state_dir"], "state.json").read_text())["edge"]["tunnels"]
+
+
+def test_static_route_added_is_followed_by_the_edge(lab_env):
+    """CreateVpnConnectionRoute on site-static's connection: the lab's VGW router routes the new
+    prefix over the same (tunnel 1) path as the connection's first route, and drops it with the route."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=lab_env["url"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    vpn = [c["vpn_connection_id"] for c in telemetry(lab_env["url"]) if c["customer_gateway_ip"] == SITES["site-static"][0]][0]
+    vgw = bgp_device(lab_env)[1]
+
+    def dev_of(dst):
+        out = netns(vgw, "ip", "-o", "route", "get", dst).stdout
+        return out.split(" dev ")[1].split()[0] if " dev " in out else None
+    t1 = dev_of("172.17.0.1")
+    assert t1, "the VGW routes site-static's first prefix"
+    ec2.create_vpn_connection_route(VpnConnectionId=vpn, DestinationCidrBlock="172.19.0.0/16")
+    try:
+        wait(lambda: dev_of("172.19.0.1") == t1, bounds.ROUTES_FOLLOW, "the new static route on the VGW, via tunnel 1",
+             seen=lambda: dev_of("172.19.0.1"))
+    finally:
+        ec2.delete_vpn_connection_route(VpnConnectionId=vpn, DestinationCidrBlock="172.19.0.0/16")
+    wait(lambda: "172.19.0.0/16" not in netns(vgw, "ip", "route").stdout, bounds.ROUTES_FOLLOW, "the deleted route gone from the VGW")
 
 
 def test_mtu_and_mss_clamp_on_tunnel_interfaces(lab_env):
@@ -642,7 +682,13 @@ def test_deleted_connection_is_torn_down_at_the_edge(lab_env):
     assert kept <= set(our_namespaces())
 
 
-def test_lab_down_leaves_no_namespace(lab_env):
+def test_lab_down_leaves_nothing_even_without_the_agent(lab_env):
     assert our_namespaces(), "the lab should be up before this test"
+    st = lab_state.read(str(lab_env["state_dir"]))
+    recorded = [(r["pid"], r["start"]) for r in st.pids.values()]
+    os.kill(st.pid_of("agent"), signal.SIGKILL)       # the agent died: down must not need it
     out = lab_cli("down")
     assert our_namespaces() == [], out
+    assert not [pid for pid, start in recorded if lab_state.pid_alive(pid, start)]
+    again = lab_cli("down")                                           # idempotent
+    assert (again["killed"], again["namespaces"]) == ([], []), again

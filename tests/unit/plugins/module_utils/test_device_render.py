@@ -3,7 +3,8 @@
 # Copyright: Contributors to the sitevpn.aws collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Vendor renderers: golden files, AWS's sample parameters, strongSwan parity, bad input.
+"""Vendor renderers: golden files, AWS's sample parameters, bad input (strongSwan parity:
+tests/unit/roles/strongswan/test_strongswan_cisco_parity.py).
 
 Regenerate the golden files after an intended change with SITEVPN_UPDATE_GOLDEN=1 and review the diff.
 """
@@ -84,123 +85,6 @@ def test_rendering_is_deterministic_and_does_not_change_the_plan():
     a = render_device_config(plan, "cisco_ios", cases_mod.OPTIONS["cisco_ios"])
     assert plan == before
     assert render_device_config(plan, "cisco_ios", cases_mod.OPTIONS["cisco_ios"]) == a
-
-
-# ------------------------------------------------------- strongSwan and Cisco from one plan
-
-_SS_ENC = {"aes128": "AES128", "aes256": "AES256", "aes128gcm16": "AES128-GCM-16", "aes256gcm16": "AES256-GCM-16"}
-_SS_INTEG = {"sha1": "SHA1", "sha256": "SHA2-256", "sha384": "SHA2-384", "sha512": "SHA2-512"}
-
-
-def _strongswan_params(swanctl):
-    """AWS-named parameters back from a swanctl.conf the lab's strongSwan renderer wrote."""
-    from lab.dataplane.strongswan import DH_GROUPS
-
-    groups = {v: k for k, v in DH_GROUPS.items()}
-
-    def proposals(line):
-        enc, integ, dh = set(), set(), set()
-        for proposal in line.split(","):
-            for tok in proposal.strip().split("-"):
-                if tok in _SS_ENC:
-                    enc.add(_SS_ENC[tok])
-                elif tok in _SS_INTEG:
-                    integ.add(_SS_INTEG[tok])
-                elif tok.startswith("prf") and tok[3:] in _SS_INTEG:
-                    integ.add(_SS_INTEG[tok[3:]])
-                elif tok in groups:
-                    dh.add(groups[tok])
-        return enc, integ, dh
-
-    ike = proposals(re.search(r"(?m)^\s+proposals = (.*)$", swanctl).group(1))
-    esp = proposals(re.search(r"(?m)^\s+esp_proposals = (.*)$", swanctl).group(1))
-    return {
-        "ike_version": "ikev2" if re.search(r"version = 2", swanctl) else "ikev1",
-        "peer": re.search(r"remote_addrs = (\S+)", swanctl).group(1),
-        "psk": re.search(r'secret = "(.*)"', swanctl).group(1),
-        "phase1": ike, "phase2": esp,
-        "phase2_lifetime": int(re.search(r"life_time = (\d+)s", swanctl).group(1)),
-        "dpd_interval": int(re.search(r"dpd_delay = (\d+)s", swanctl).group(1)),
-    }
-
-
-def _cisco_params(rendered, tunnel_index):
-    """The same parameters back from the IOS-XE rendering of one tunnel."""
-    inv = {}
-    cap = dr.CAPABILITIES["cisco_ios"]
-    for table in ("ikev2_encryption", "ikev1_encryption", "esp_encryption"):
-        inv.update({v: _SS_ENC[k] for k, v in cap[table].items()})
-    inv_integ = {v: _SS_INTEG[k] for table in ("ikev2_integrity", "ikev1_integrity", "esp_integrity") for k, v in cap[table].items()}
-    name = f"-T{tunnel_index}"
-    enc1, integ1, dh1, enc2, integ2 = set(), set(), set(), set(), set()
-    out = {}
-    for block in rendered["crypto"]:
-        head = block["parents"][0]
-        lines = block["lines"]
-        if head.startswith("crypto ikev2 proposal") and name in head:
-            out["ike_version"] = "ikev2"
-            for line in lines:
-                kw, _sep, rest = line.partition(" ")
-                if kw == "encryption":
-                    enc1 |= {inv[x] for x in rest.split()}
-                elif kw in ("integrity", "prf"):
-                    integ1 |= {inv_integ[x] for x in rest.split()}
-                elif kw == "group":
-                    dh1 |= {int(x) for x in rest.split()}
-        elif head.startswith("crypto ikev2 keyring") and name in head:
-            out["peer"] = lines[0].split()[1]
-            out["psk"] = lines[1].split()[1]
-        elif head.startswith("crypto ikev2 profile") and name in head:
-            out["dpd_interval"] = int([x for x in lines if x.startswith("dpd ")][0].split()[1])
-        elif head.startswith("crypto ipsec transform-set") and name in head:
-            words = head.split()[4:]
-            size = 2 if len(words) > 1 and words[1].isdigit() else 1  # "esp-aes 256" / "esp-aes"
-            enc2.add(inv[" ".join(words[:size])])
-            if len(words) > size:
-                integ2.add(inv_integ[words[size]])
-        elif head.startswith("crypto ipsec profile") and name in head:
-            # IOS does not print its default SA lifetime (3600 s)
-            life = [x for x in lines if "lifetime seconds" in x]
-            out["phase2_lifetime"] = int(life[0].split()[-1]) if life else 3600
-            pfs = [x for x in lines if x.startswith("set pfs")]
-            out["pfs"] = {int(pfs[0].split("group")[1])} if pfs else set()
-    out["phase1"] = (enc1, integ1, dh1)
-    out["phase2"] = (enc2, integ2)
-    return out
-
-
-@pytest.mark.parametrize("case", ["bgp_nondefault_ikev1_ikev2", "bgp_default_ikev2"])
-def test_strongswan_and_cisco_carry_the_plans_parameters(case):
-    device = pytest.importorskip("lab.dataplane.device")
-    plan = _plan(case)
-    conn = device.conn_from_plan(plan)
-    # a release before FN72510's restriction: the platform's full group list
-    cisco = render_device_config(plan, "cisco_ios", dict(cases_mod.OPTIONS["cisco_ios"], os_version="17.9.4"))
-    for i, (pt, st) in enumerate(zip(plan["tunnels"], conn["tunnels"]), start=1):
-        if pt["ike_version"] != "ikev2":
-            continue
-        ss = _strongswan_params(device._device_swanctl({"cgw_ip": pt["local_outside_ip"]}, conn, st, i,
-                                                       {"box_addr": "192.0.2.1", "dir": "/nonexistent"}))
-        cs = _cisco_params(cisco, pt["index"])
-        for key in ("ike_version", "peer", "psk", "phase2_lifetime", "dpd_interval"):
-            assert ss[key] == cs[key], key
-        assert ss["ike_version"] == pt["ike_version"] and ss["peer"] == pt["peer_outside_ip"]
-        caps = dr.CAPABILITIES["cisco_ios"]
-        cisco_groups = set(caps["ike_groups"])
-        ss_enc, ss_integ, ss_dh = ss["phase1"]
-        cs_enc, cs_integ, cs_dh = cs["phase1"]
-        # identical wherever IOS-XE can do the algorithm; strongSwan's extra DH groups are the
-        # ones IOS-XE lacks (the device then offers the rest)
-        assert cs_enc == ss_enc and cs_integ == ss_integ
-        assert cs_dh == ss_dh & cisco_groups
-        assert ss_dh - cs_dh <= set(pt["phase1"]["dh_group_numbers"]) - cisco_groups
-        ss_enc2, ss_integ2, ss_dh2 = ss["phase2"]
-        cs_enc2, cs_integ2 = cs["phase2"]
-        assert cs_enc2 <= ss_enc2 and cs_integ2 <= ss_integ2
-        assert cs["pfs"] <= ss_dh2
-        if case == "bgp_nondefault_ikev1_ikev2":
-            # options within IOS-XE's reach: exactly the same parameters on both sides
-            assert (cs_dh, cs_enc2, cs["pfs"]) == (ss_dh, ss_enc2, ss_dh2)
 
 
 # ------------------------------------------------------------------------------- bad input
