@@ -7,7 +7,8 @@ VPN connections (one per site) with boto3, then times:
           playbooks/configure_devices.yml, one ansible-playbook run for all of them)
   all UP  until the lab API's VgwTelemetry shows every tunnel UP (CHILD_SA + BGP Established)
 and then, idle for a few seconds, CPU (% of one core) and RSS of every process the lab started,
-per site (the agent counted once). Prints a table; asserts nothing about time.
+per site (the agent counted once; the devices' daemons are the strongswan role's, not counted here:
+bench/lab_dataplane_scale.py counts them). Prints a table; asserts nothing about time.
 
 Usage: sudo .venv/bin/python bench/lab_dataplane.py [--sites 1 2 5] [--idle 5]
 """
