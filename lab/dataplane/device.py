@@ -19,14 +19,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from . import addressing as A
 from . import boxes, frr, strongswan
 from .netns import LabError, create_ns, delete_ns, ip_batch, nft_apply, sysctl, veth
 from .state import State, read
 
 ROOT = Path(__file__).resolve().parents[2]
-# The lab VPC's CIDR, as inventories/lab gives it (the collection has no default).
-LAB_VPC_CIDR = "10.0.0.0/16"
+# the lab's own inventory: its group variables (region, fake credentials, the lab VPC's CIDR) hold for every lab site
+LAB_GROUP_VARS = ROOT / "inventories" / "lab" / "group_vars" / "all.yml"
 
 
 def _site(state: State, name: str) -> dict:
@@ -103,11 +105,9 @@ def inventory(state: State, api_url: str, names, *, name_prefix: str = "sitevpn"
                        "sitevpn_prefixes": [rec["lan"]],
                        # tunnel 1 primary both ways, as the lab's path and failover checks expect
                        "sitevpn_local_preference_primary": 200}
-    return {"all": {"vars": {"sitevpn_lab": True, "sitevpn_aws_endpoint_url": api_url, "sitevpn_aws_region": "us-east-1",
-                             "sitevpn_aws_access_key": "testing", "sitevpn_aws_secret_key": "testing",
-                             "sitevpn_name_prefix": name_prefix, "sitevpn_vpc_cidr": LAB_VPC_CIDR,
-                             "sitevpn_lab_state_dir": str(state.root)},
-                    "children": {"sites": {"hosts": hosts}}}}
+    group_vars = dict(yaml.safe_load(LAB_GROUP_VARS.read_text()), sitevpn_aws_endpoint_url=api_url,
+                      sitevpn_name_prefix=name_prefix, sitevpn_lab_state_dir=str(state.root))
+    return {"all": {"vars": group_vars, "children": {"sites": {"hosts": hosts}}}}
 
 
 def configure(state_dir: str, api_url: str, names, *, name_prefix: str = "sitevpn", timeout: float = 600) -> None:

@@ -196,5 +196,7 @@ def test_device_inventory_is_the_collections_inventory_of_the_lab_sites(tmp_path
         "sitevpn.aws.netns", "svl-d1", "203.0.113.10", ["172.16.0.0/16"])
     assert (host["sitevpn_name_prefix"], host["sitevpn_aws_endpoint_url"], host["sitevpn_lab_state_dir"]) == (
         "lab", "http://127.0.0.1:4599", str(tmp_path))
+    # the lab inventory's group variables (the lab VPC, region, fake credentials) are the one home of those
+    assert (host["sitevpn_vpc_cidr"], host["sitevpn_aws_region"]) == ("10.0.0.0/16", "us-east-1")
     with pytest.raises(LabError, match="no lab site 'b2'"):
         device.inventory(st, "http://127.0.0.1:4599", ["b2"])
