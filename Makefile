@@ -8,7 +8,7 @@ DEB_STAMP := $(VENV)/.debs
 # Debian packages of the lab's data plane (both Debian 12 and 13 names), and chromium for the
 # report pages' browser test (tests/unit/test_report_browser.py).
 DEB_PACKAGES := iproute2 nftables iputils-ping procps strongswan-swanctl strongswan-charon libstrongswan-standard-plugins \
-	libcharon-extra-plugins frr default-jre-headless chromium
+	libcharon-extra-plugins frr frr-pythontools default-jre-headless chromium
 DEB_OPTIONAL := libstrongswan-extra-plugins
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
